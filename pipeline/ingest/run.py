@@ -1,0 +1,129 @@
+"""Assemble the ``ingest`` stage: walk raw files (reusing unchanged ones), add metadata,
+pseudonymise, flag near-duplicates and return validated tables."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import pandas as pd
+from tqdm import tqdm
+
+from pipeline.config import IngestConfig, PrivacyConfig
+from pipeline.ids import bytes_hash
+from pipeline.ingest.dedup import near_duplicate_groups
+from pipeline.ingest.metadata import detect_language, infer_organisation
+from pipeline.ingest.stage import IngestResult, RawFile, _Contribution, _Ingestor
+from pipeline.schemas import empty, validate
+
+
+def _owned(paths: pd.Series, top: str) -> pd.Series:
+    """Rows of a table that come from raw file ``top`` (itself, its members, its attachments)."""
+    return (paths == top) | paths.str.startswith(top + "!") | paths.str.startswith(top + "#")
+
+
+def _reusable(previous: IngestResult, path: str, sha: str, ingestor: _Ingestor) -> pd.DataFrame | None:
+    """Previous manifest rows of an unchanged file, unless they took part in duplicate detection."""
+    rows = previous.manifest[_owned(previous.manifest["path"], path)]
+    top = rows[rows["path"] == path]
+    if top.empty or top.iloc[0]["sha256"] != sha or (rows["status"] == "duplicate").any():
+        return None
+    doc_ids = {d for ids in rows["doc_ids"].dropna() for d in ids.split()}
+    if sha in ingestor.seen_files or doc_ids & set(ingestor.seen_docs):
+        return None
+    return rows
+
+
+def _contribution_rows(contributions: Sequence[_Contribution], texts_by_contribution: list[list[str]]) -> list[dict]:
+    rows = []
+    for contribution, texts in zip(contributions, texts_by_contribution):
+        joined = "\n\n".join(texts)
+        filename = contribution.source_path.rsplit("/", 1)[-1]
+        organisation, org_type, evidence = infer_organisation(
+            contribution.sender_email, contribution.signature_org, joined[:5000], filename)
+        domain = contribution.sender_email.rsplit("@", 1)[-1].lower() if contribution.sender_email and "@" in contribution.sender_email else None
+        rows.append({
+            "contribution_id": contribution.contribution_id, "source_path": contribution.source_path,
+            "source_format": contribution.source_format, "sender_email": contribution.sender_email,
+            "sender_domain": domain, "organisation": organisation, "organisation_type": org_type,
+            "organisation_evidence": evidence, "date": contribution.date, "subject": contribution.subject,
+            "language": detect_language(joined[:5000]) if joined.strip() else "und",
+            "n_documents": len(contribution.docs), "near_duplicate_group": None,
+            "problems": "; ".join(contribution.problems) or None,
+        })
+    return rows
+
+
+def _pseudonymise(contributions: list[_Contribution], privacy: PrivacyConfig) -> None:
+    """Replace personal data in every document text and subject, consistently per contribution."""
+    if not privacy.enabled or not contributions:
+        return
+    from pipeline.privacy import Pseudonymiser
+
+    pseudonymiser = Pseudonymiser(privacy)
+    groups = [[d["text"] for d in c.docs] + [c.subject or ""] for c in contributions]
+    hints = [{"sender_email": c.sender_email, "sender_name": c.sender_name} for c in contributions]
+    for contribution, texts in zip(contributions, pseudonymiser.pseudonymise_many(groups, hints)):
+        for doc, text in zip(contribution.docs, texts[:-1]):
+            doc["text"] = text
+        contribution.subject = texts[-1] or None
+
+
+def ingest(raw_files: Sequence[RawFile], config: IngestConfig, privacy: PrivacyConfig,
+           previous: IngestResult | None = None, show_progress: bool = True) -> IngestResult:
+    """Turn raw files into manifest, contributions and documents; reuse outputs of unchanged files."""
+    ingestor = _Ingestor(config)
+    reused_manifest, reused_contribution_ids = [], []
+    for raw in tqdm(sorted(raw_files, key=lambda r: r.path), desc="ingest", unit="file", disable=not show_progress):
+        try:
+            data = raw.read()
+        except OSError as exc:
+            ingestor.manifest.append({"path": raw.path, "parent_path": None, "sha256": None, "size": 0, "format": None,
+                                      "status": "failed", "reason": f"cannot read file: {exc}", "contribution_id": None,
+                                      "doc_ids": None, "duplicate_of": None})
+            continue
+        sha = bytes_hash(data)
+        rows = _reusable(previous, raw.path, sha, ingestor) if previous is not None else None
+        if rows is not None:
+            ingestor.seen_files[sha] = raw.path
+            for ids, path in zip(rows["doc_ids"], rows["path"]):
+                for doc_id in (ids or "").split():
+                    ingestor.seen_docs.setdefault(doc_id, path)
+            reused_manifest.append(rows)
+            reused_contribution_ids += rows["contribution_id"].dropna().unique().tolist()
+            continue
+        ingestor.item(raw.path, data)
+
+    new = ingestor.contributions
+    _pseudonymise(new, privacy)
+    new_rows = _contribution_rows(new, [[d["text"] for d in c.docs] for c in new])
+    doc_rows = [{"doc_id": d["doc_id"], "contribution_id": c.contribution_id,
+                 "parent_doc_id": next((b["doc_id"] for b in c.docs if b["role"] == "body"), None) if d["role"] == "attachment" else None,
+                 "role": d["role"], "path": d["path"], "format": d["format"], "language": detect_language(d["text"][:5000]),
+                 "text": d["text"], "n_chars": len(d["text"]), "near_duplicate_group": None}
+                for c in new for d in c.docs]
+
+    manifest = pd.concat([*reused_manifest, pd.DataFrame(ingestor.manifest, columns=list(empty("manifest").columns))],
+                         ignore_index=True) if (reused_manifest or ingestor.manifest) else empty("manifest")
+    contributions = pd.DataFrame(new_rows, columns=list(empty("contributions").columns))
+    documents = pd.DataFrame(doc_rows, columns=list(empty("documents").columns))
+    if previous is not None and reused_contribution_ids:
+        keep = set(reused_contribution_ids)
+        contributions = pd.concat([previous.contributions[previous.contributions["contribution_id"].isin(keep)], contributions])
+        documents = pd.concat([previous.documents[previous.documents["contribution_id"].isin(keep)], documents])
+    contributions, documents = _flag_near_duplicates(contributions, documents, config)
+    return IngestResult(
+        validate(manifest.sort_values("path", kind="stable"), "manifest"),
+        validate(contributions.sort_values("source_path", kind="stable"), "contributions"),
+        validate(documents.sort_values(["path"], kind="stable"), "documents"),
+    )
+
+
+def _flag_near_duplicates(contributions: pd.DataFrame, documents: pd.DataFrame, config: IngestConfig):
+    """Recompute near-duplicate groups over all documents (cheap) and lift them to contributions."""
+    documents = documents.reset_index(drop=True)
+    contributions = contributions.reset_index(drop=True)
+    groups = near_duplicate_groups(documents["doc_id"].tolist(), documents["text"].fillna("").tolist(), config)
+    documents["near_duplicate_group"] = documents["doc_id"].map(groups)
+    by_contribution = (documents.dropna(subset=["near_duplicate_group"])
+                       .sort_values("path").groupby("contribution_id")["near_duplicate_group"].first())
+    contributions["near_duplicate_group"] = contributions["contribution_id"].map(by_contribution)
+    return contributions, documents
