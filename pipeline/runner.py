@@ -22,7 +22,7 @@ from pipeline.ingest import RawFile
 from pipeline.io import append_jsonl
 from pipeline.schemas import SCHEMAS
 from pipeline.stages import STAGES, StageContext, StageOutput, StageSpec
-from pipeline.store import Store
+from pipeline.store import Store, crash_point
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 IGNORED_NAMES = {".DS_Store", "Thumbs.db", ".gitkeep"}
@@ -148,7 +148,9 @@ def _run_locked(config, store, stages, force, incremental, show_progress) -> lis
         if spec.name == "topics" and incremental:
             previous.update({n: store.read(n) for n in ("passages",)})
         ctx = StageContext(config, inputs, previous, incremental, raw_files, show_progress)
+        crash_point(f"{spec.name}:start")
         output: StageOutput = spec.run(ctx)
+        crash_point(f"{spec.name}:before-commit")
         report = StageReport(spec.name, "ran", 0.0, output.n_in, output.n_new,
                              outputs={n: len(df) for n, df in output.tables.items()},
                              rejects=output.rejects["reason"].str.split(":").str[0].value_counts().to_dict() if not output.rejects.empty else {})
@@ -161,7 +163,8 @@ def _run_locked(config, store, stages, force, incremental, show_progress) -> lis
                 to_commit[f"retired/{name}"] = retired
         (store.root / "rejects").mkdir(parents=True, exist_ok=True)
         (store.root / "retired").mkdir(parents=True, exist_ok=True)
-        store.commit(to_commit)
+        store.commit(to_commit, label=spec.name)
+        crash_point(f"{spec.name}:before-state")
         state[spec.name] = {"fingerprint": fingerprint, "run_id": run_id, "rows": report.outputs}
         store.save_state(state)
         report.seconds = time.perf_counter() - t0

@@ -24,6 +24,12 @@ STATE = "_state.json"
 LOCK = ".lock"
 
 
+def crash_point(label: str) -> None:
+    """Fault injection for the crash tests: die like ``kill -9`` when PIPELINE_TEST_CRASH == label."""
+    if os.environ.get("PIPELINE_TEST_CRASH") == label:
+        os._exit(137)
+
+
 class LockedError(RuntimeError):
     """Another run holds the lock of the processed folder."""
 
@@ -48,7 +54,8 @@ class Store:
         return empty(name) if name in SCHEMAS else pd.DataFrame()
 
     # -- commits -------------------------------------------------------------
-    def commit(self, tables: dict[str, pd.DataFrame], extra_files: dict[Path, bytes] | None = None) -> None:
+    def commit(self, tables: dict[str, pd.DataFrame], extra_files: dict[Path, bytes] | None = None,
+               label: str = "") -> None:
         """Write several tables so that, after any crash plus recovery, all or none are new."""
         self.root.mkdir(parents=True, exist_ok=True)
         staged: list[tuple[str, str]] = []
@@ -67,9 +74,9 @@ class Store:
             with open(tmp, "rb") as handle:
                 os.fsync(handle.fileno())
         write_json({"renames": staged}, self.root / JOURNAL)
-        self._apply_journal()
+        self._apply_journal(label)
 
-    def _apply_journal(self) -> int:
+    def _apply_journal(self, label: str = "") -> int:
         journal = self.root / JOURNAL
         if not journal.exists():
             return 0
@@ -79,6 +86,7 @@ class Store:
             if Path(tmp).exists():
                 os.replace(tmp, target)
                 done += 1
+                crash_point(f"{label}:mid-commit")
         journal.unlink()
         return done
 

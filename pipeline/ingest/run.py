@@ -84,8 +84,8 @@ def ingest(raw_files: Sequence[RawFile], config: IngestConfig, privacy: PrivacyC
         rows = _reusable(previous, raw.path, sha, ingestor) if previous is not None else None
         if rows is not None:
             ingestor.seen_files[sha] = raw.path
-            for ids, path in zip(rows["doc_ids"], rows["path"]):
-                for doc_id in (ids or "").split():
+            for ids, path in zip(rows["doc_ids"].fillna(""), rows["path"]):
+                for doc_id in ids.split():
                     ingestor.seen_docs.setdefault(doc_id, path)
             reused_manifest.append(rows)
             reused_contribution_ids += rows["contribution_id"].dropna().unique().tolist()

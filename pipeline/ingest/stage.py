@@ -97,13 +97,6 @@ class _Ingestor:
              contribution: _Contribution | None = None) -> None:
         """Process one raw item (file, member or attachment)."""
         name = PurePosixPath(path.split("!")[-1].split(":")[-1]).name
-        if contribution is None and parent is None:
-            sha = bytes_hash(data)
-            if sha in self.seen_files:
-                first = self.seen_files[sha]
-                self.record(path, data, "", "duplicate", f"same bytes as {first}", parent, None, duplicate_of=first)
-                return
-            self.seen_files[sha] = path
         if len(data) > self.config.max_file_bytes:
             self.record(path, data, "", "skipped", f"file over {self.config.max_file_bytes} bytes", parent, contribution)
             return
@@ -112,6 +105,13 @@ class _Ingestor:
         except Exception as exc:  # a sniffing bug must not stop the run
             self.record(path, data, "unknown", "failed", f"format detection failed: {exc}", parent, contribution)
             return
+        if contribution is None and parent is None:
+            sha = bytes_hash(data)
+            if sha in self.seen_files:
+                first = self.seen_files[sha]
+                self.record(path, data, fmt, "duplicate", f"same bytes as {first}", parent, None, duplicate_of=first)
+                return
+            self.seen_files[sha] = path
         if fmt == "empty":
             reason = "zero-byte attachment" if contribution is not None else "empty file (0 bytes)"
             self.record(path, data, fmt, "skipped", reason, parent, contribution)
