@@ -88,6 +88,9 @@ class TopicsConfig:
     outlier_similarity: float = 0.35
     match_threshold: float = 0.7
     refit: bool = False
+    min_samples: int = 0  # HDBSCAN min_samples; 0 = half of min_cluster_size
+    mmr_diversity: float = 0.3  # MaximalMarginalRelevance diversity of topic words
+    n_representatives: int = 3  # representative items kept per topic
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,28 @@ class AxesConfig:
 
     review_threshold: float = 0.0  # 0 = use the threshold stored with the trained model
     seed: int = 42
+    review_accuracy: float = 0.9  # the stored threshold keeps out-of-fold accuracy above it >= this
+    cv_folds: int = 5
+    correction_weight: float = 3.0  # sample weight of rapporteurs' corrections (examples weigh 1)
+    candidates: tuple[str, ...] = ("lr_emb", "svm_emb_calibrated", "lr_emb_tfidf", "svm_emb_tfidf_calibrated")
+    tfidf_max_features: int = 20000
+    tfidf_weight: float = 1.0  # scale of the char n-gram TF-IDF block next to the embedding block
+    zero_shot_temperature: float = 0.05  # softmax temperature over cosine similarities to the axis definitions
+    retrain_on_new_annotations: bool = True  # classify_passages retrains when the annotations changed
+
+
+@dataclass(frozen=True)
+class ExecutionConfig:
+    """Where row-level work runs: in process (default) or on a Dask cluster.
+
+    ``executor: dask`` with no ``scheduler`` starts a local cluster of ``workers`` processes;
+    with ``scheduler: tcp://host:8786`` it uses an existing cluster. Results are identical.
+    """
+
+    executor: str = "local"
+    workers: int = 2
+    scheduler: str | None = None
+    partition_size: int = 200
 
 
 @dataclass(frozen=True)
@@ -110,6 +135,7 @@ class RunConfig:
     embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)
     topics: TopicsConfig = field(default_factory=TopicsConfig)
     axes: AxesConfig = field(default_factory=AxesConfig)
+    execution: ExecutionConfig = field(default_factory=ExecutionConfig)
 
 
 def _build(cls: type, values: dict[str, Any]) -> Any:

@@ -47,7 +47,17 @@ def run_ingest(ctx: StageContext) -> StageOutput:
     previous = None
     if ctx.incremental and "manifest" in ctx.previous and not ctx.previous["manifest"].empty:
         previous = IngestResult(ctx.previous["manifest"], ctx.previous["contributions"], ctx.previous["documents"])
-    result = ingest(ctx.raw_files, ctx.config.ingest, ctx.config.privacy, previous, ctx.show_progress)
+    execution = ctx.config.execution
+    if execution.executor == "local":
+        result = ingest(ctx.raw_files, ctx.config.ingest, ctx.config.privacy, previous, ctx.show_progress)
+    else:
+        from pipeline.ingest.partitions import ingest_partition, merge_partitions
+        from pipeline.parallel import map_partitions, partition
+
+        parts = partition(sorted(ctx.raw_files, key=lambda r: r.path), execution.partition_size)
+        results = map_partitions(ingest_partition, [(part, previous) for part in parts], execution,
+                                 config=ctx.config.ingest, privacy=ctx.config.privacy)
+        result = merge_partitions(results, ctx.config.ingest)
     reused = 0 if previous is None else int(result.manifest["path"].isin(previous.manifest["path"]).sum())
     not_ok = result.manifest[result.manifest["status"] != "ok"]
     return StageOutput({"manifest": result.manifest, "contributions": result.contributions, "documents": result.documents},
@@ -80,7 +90,15 @@ def run_nlp(ctx: StageContext) -> StageOutput:
     done_table = ctx.previous.get("_nlp_done") if ctx.incremental else None
     done = set(done_table["passage_id"]) if done_table is not None and not done_table.empty else set()
     todo = passages[~passages["passage_id"].isin(done)]
-    mentions, rejects = extract_mentions(todo, ctx.config.nlp)
+    if ctx.config.execution.executor == "local":
+        mentions, rejects = extract_mentions(todo, ctx.config.nlp)
+    else:
+        from pipeline.parallel import map_partitions, partition
+
+        parts = partition(todo.reset_index(drop=True), ctx.config.execution.partition_size * 10)
+        results = map_partitions(extract_mentions, parts, ctx.config.execution, config=ctx.config.nlp)
+        mentions = pd.concat([r[0] for r in results], ignore_index=True) if results else extract_mentions(todo, ctx.config.nlp)[0]
+        rejects = pd.concat([r[1] for r in results], ignore_index=True) if results else pd.DataFrame(columns=["passage_id", "reason"])
     current = set(passages["passage_id"])
     if done and previous is not None:
         mentions = pd.concat([previous[previous["passage_id"].isin(current)], mentions], ignore_index=True)

@@ -140,3 +140,23 @@ def test_concurrent_run_is_refused_with_clear_message(tmp_path, small_raw):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_dask_execution_gives_the_same_tables(tmp_path, small_raw):
+    pytest.importorskip("distributed")
+    from pipeline.parallel import shutdown
+
+    (small_raw / "zz-copie.pdf").write_bytes((small_raw / "commune.pdf").read_bytes())  # duplicate across partitions
+    local_config, _ = _config(tmp_path, small_raw, tmp_path / "local")
+    run_pipeline(local_config, STAGES, show_progress=False)
+    yaml_file = tmp_path / "dask.yaml"
+    yaml_file.write_text("privacy:\n  enabled: false\nexecution:\n  executor: dask\n  workers: 2\n  partition_size: 2\n")
+    dask_config = load_config(yaml_file, raw=small_raw, processed=tmp_path / "dask", models=tmp_path / "models")
+    try:
+        run_pipeline(dask_config, STAGES, show_progress=False)
+    finally:
+        shutdown()
+    local, distributed = _tables(tmp_path / "local"), _tables(tmp_path / "dask")
+    for name in TABLES:
+        pd.testing.assert_frame_equal(local[name], distributed[name])
+    assert (local["manifest"]["status"] == "duplicate").sum() >= 2

@@ -1,0 +1,60 @@
+"""Execution of row-level work on partitions: in process, or on a Dask cluster.
+
+The same stage functions run either way; with ``executor: dask`` each partition is sent to a
+worker of a local cluster (``workers`` processes) or of an existing cluster (``scheduler``
+address), and the partial results are merged in partition order so the tables are identical
+to an in-process run.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+from pipeline.config import ExecutionConfig
+
+
+def partition(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    """Consecutive slices of at most ``size`` items (order kept)."""
+    size = max(1, size)
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+class _DaskRunner:
+    _client = None
+
+    @classmethod
+    def client(cls, config: ExecutionConfig):
+        if cls._client is None:
+            from distributed import Client, LocalCluster
+
+            if config.scheduler:
+                cls._client = Client(config.scheduler)
+            else:
+                cluster = LocalCluster(n_workers=config.workers, threads_per_worker=1, processes=True,
+                                       dashboard_address=None, silence_logs=40)
+                cls._client = Client(cluster)
+        return cls._client
+
+    @classmethod
+    def close(cls) -> None:
+        if cls._client is not None:
+            cluster = cls._client.cluster
+            cls._client.close()
+            if cluster is not None:
+                cluster.close()
+            cls._client = None
+
+
+def map_partitions(function: Callable, partitions: Sequence[Any], execution: ExecutionConfig, **kwargs) -> list[Any]:
+    """``[function(p, **kwargs) for p in partitions]``, run where the configuration says."""
+    if execution.executor == "local" or len(partitions) <= 1:
+        return [function(p, **kwargs) for p in partitions]
+    if execution.executor != "dask":
+        raise ValueError(f"unknown executor {execution.executor!r}: use 'local' or 'dask'")
+    client = _DaskRunner.client(execution)
+    futures = client.map(function, list(partitions), pure=False, **kwargs)
+    return client.gather(futures)
+
+
+def shutdown() -> None:
+    """Close the Dask client and local cluster, if one was started."""
+    _DaskRunner.close()
