@@ -74,6 +74,7 @@ def _config(args: argparse.Namespace) -> RunConfig:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code (non-zero only when the tool itself fails)."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # corrupt PDFs are reported in the manifest
     args = build_parser().parse_args(argv)
     config = _config(args)
     if args.command == "run" or args.command in STAGE_NAMES:

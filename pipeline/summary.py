@@ -22,7 +22,8 @@ def summary_lines(config: RunConfig, reports: list) -> list[str]:
         bad = manifest[manifest["status"] != "ok"]
         if not bad.empty:
             lines += ["", "Rejected items by reason:"]
-            reasons = (bad["status"] + " — " + bad["reason"].fillna("").str.replace(r" \S+\.\S+$", "", regex=True)).value_counts()
+            generic = bad["reason"].fillna("").str.replace(r"^(same (?:bytes|text) as) .*$", r"\1 an earlier item", regex=True)
+            reasons = (bad["status"] + " — " + generic).value_counts()
             lines += [f"  {n:>4}  {reason}" for reason, n in reasons.head(15).items()]
     lines += ["", f"  {'stage':<10}{'status':<9}{'in':>8}{'new':>8}{'seconds':>9}  rejects"]
     for r in reports:

@@ -44,6 +44,15 @@ class EmbeddingCache:
         df = pd.read_parquet(path)
         return cls(model_id, {h: np.asarray(v, dtype=np.float32) for h, v in zip(df["text_hash"], df["vector"])})
 
+    def save(self, directory: Path) -> Path:
+        """Write the cache atomically (temporary file, then rename); return the file written."""
+        path = self.file_for(directory, self.model_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        self.to_frame().to_parquet(tmp, index=False)
+        tmp.replace(path)
+        return path
+
     def to_frame(self) -> pd.DataFrame:
         """The cache as a DataFrame (sorted by hash, for stable files)."""
         keys = sorted(self.vectors)

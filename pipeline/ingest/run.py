@@ -123,6 +123,9 @@ def _flag_near_duplicates(contributions: pd.DataFrame, documents: pd.DataFrame, 
     contributions = contributions.reset_index(drop=True)
     groups = near_duplicate_groups(documents["doc_id"].tolist(), documents["text"].fillna("").tolist(), config)
     documents["near_duplicate_group"] = documents["doc_id"].map(groups)
+    # A group inside one contribution (an attachment close to its email body) is no campaign.
+    spread = documents.groupby("near_duplicate_group")["contribution_id"].nunique()
+    documents.loc[documents["near_duplicate_group"].isin(spread[spread < 2].index), "near_duplicate_group"] = None
     by_contribution = (documents.dropna(subset=["near_duplicate_group"])
                        .sort_values("path").groupby("contribution_id")["near_duplicate_group"].first())
     contributions["near_duplicate_group"] = contributions["contribution_id"].map(by_contribution)

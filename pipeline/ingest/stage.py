@@ -6,6 +6,7 @@ A failure in one item is recorded and never stops the run.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Callable, Iterable, Sequence
@@ -19,6 +20,7 @@ from pipeline.ingest.dedup import near_duplicate_groups
 from pipeline.ingest.metadata import detect_language, infer_organisation
 from pipeline.schemas import validate
 
+_NAME_DATE = re.compile(r"(?<!\d)(20\d\d)[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])(?!\d)")
 DOCUMENT_FORMATS = {"txt", "md", "html", "pdf", "docx", "odt"}
 EMAIL_FORMATS = {"eml", "msg"}
 
@@ -52,6 +54,12 @@ class _Contribution:
     signature_org: str | None = None
     problems: list[str] = field(default_factory=list)
     docs: list[dict] = field(default_factory=list)
+
+
+def _date_from_name(name: str) -> str | None:
+    """ISO date written in a file name (``2023-05-02_mairie.pdf``), the usual filing convention."""
+    match = _NAME_DATE.search(name)
+    return "-".join(match.groups()) if match else None
 
 
 class _Ingestor:
@@ -189,6 +197,7 @@ class _Ingestor:
             return
         if contribution is None:
             contribution = _Contribution("c" + content_hash(data, n=15), path, fmt,
+                                         date=_date_from_name(name),
                                          subject=extracted.meta.get("title") or PurePosixPath(name).stem)
             self.contributions.append(contribution)
             self.add_document(contribution, path, data, fmt, extracted.text, "file", parent, warning)

@@ -1,0 +1,53 @@
+"""The ``frein_detector`` component: statements of obstacles, with a category and an object."""
+from __future__ import annotations
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from pipeline.nlp.lexicon import CategoryLexicon, lemma_text, load_patterns
+from pipeline.nlp.rules import canonical_object, dependency_candidates, token_candidates
+from pipeline.nlp.spans import (compile_matchers, make_span, register_extensions, select_non_overlapping,
+                                subject_of)
+
+MAX_TOKENS = 30
+
+
+class FreinDetector:
+    """Find barrier clauses from dependency and token patterns; label them with the lexicons."""
+
+    def __init__(self, nlp: Language, max_tokens: int = MAX_TOKENS):
+        register_extensions()
+        spec = load_patterns("freins")
+        self.dep_matcher, self.tok_matcher, self.meta = compile_matchers(nlp, spec)
+        self.lexicon = CategoryLexicon.from_mapping(spec["categories"])
+        self.max_tokens = max_tokens
+
+    def __call__(self, doc: Doc) -> Doc:
+        candidates = dependency_candidates(doc, self.dep_matcher, self.meta, self.max_tokens, cut_clauses=True)
+        candidates += token_candidates(doc, self.tok_matcher, self.meta, self.max_tokens)
+        spans = []
+        for cand in select_non_overlapping(candidates):
+            tokens = doc[cand.start:cand.end]
+            obj = canonical_object(cand)
+            label = cand.label
+            share = 1.0
+            if label is None:
+                texts = [(lemma_text(tokens), 1.0), (tokens.text, 0.5), (obj or "", 1.0)]
+                subject = subject_of(cand.anchor)
+                if subject is not None and cand.start <= subject.i < cand.end:
+                    # the agent of "les éditeurs refusent..." says more than the object
+                    texts.append((lemma_text(subject.subtree), 1.5))
+                label, share = self.lexicon.best(texts)
+            if label == "autre" and self.meta[cand.rule].get("needs_category"):
+                continue  # a generic difficulty about nothing the lexicons know ("la tâche est difficile")
+            score = round(cand.score * (0.7 + 0.3 * share), 3)
+            spans.append(make_span(doc, cand.start, cand.end, "frein", label, canonical=obj, rule=cand.rule,
+                                   score=score))
+        doc.spans["frein"] = spans
+        return doc
+
+
+@Language.factory("frein_detector", default_config={"max_tokens": MAX_TOKENS})
+def make_frein_detector(nlp: Language, name: str, max_tokens: int) -> FreinDetector:
+    """spaCy factory of :class:`FreinDetector`."""
+    return FreinDetector(nlp, max_tokens)

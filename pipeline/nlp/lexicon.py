@@ -1,0 +1,72 @@
+"""Data files of the NLP stage (YAML next to the code) and lexicon-based category scoring."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable
+
+import yaml
+
+PATTERNS_DIR = Path(__file__).resolve().parent / "patterns"
+
+
+@lru_cache(maxsize=None)
+def load_patterns(name: str) -> dict:
+    """Parsed content of ``patterns/<name>.yaml`` (cached)."""
+    path = PATTERNS_DIR / f"{name}.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def _term_regex(term: str) -> re.Pattern:
+    return re.compile(r"(?<!\w)" + re.escape(term.lower()) + r"(?!\w)")
+
+
+@dataclass(frozen=True)
+class CategoryLexicon:
+    """Weighted terms per category; the best-scoring category labels a span."""
+
+    categories: tuple[tuple[str, tuple[tuple[re.Pattern, float], ...]], ...]
+    fallback: str = "autre"
+
+    @classmethod
+    def from_mapping(cls, mapping: dict, fallback: str = "autre") -> "CategoryLexicon":
+        """Build from ``{category: {strong: [...], terms: [...]}}`` (strong weighs 3, terms 1)."""
+        cats = []
+        for category, spec in mapping.items():
+            weighted = [(_term_regex(t), 3.0) for t in spec.get("strong", [])]
+            weighted += [(_term_regex(t), 1.0) for t in spec.get("terms", [])]
+            cats.append((category, tuple(weighted)))
+        return cls(tuple(cats), fallback)
+
+    def scores(self, weighted_texts: Iterable[tuple[str, float]]) -> dict[str, float]:
+        """Score of every category over texts given with a weight (each term counted once per text)."""
+        texts = [(t.lower(), w) for t, w in weighted_texts if t]
+        result: dict[str, float] = {}
+        for category, terms in self.categories:
+            total = 0.0
+            for regex, weight in terms:
+                for text, text_weight in texts:
+                    if regex.search(text):
+                        total += weight * text_weight
+            if total:
+                result[category] = total
+        return result
+
+    def best(self, weighted_texts: Iterable[tuple[str, float]], default: str | None = None) -> tuple[str, float]:
+        """(category, share of the total score); ``default`` (or the fallback) when nothing matches."""
+        scores = self.scores(weighted_texts)
+        if not scores:
+            return (default or self.fallback), 0.0
+        # ties go to the category listed first in the YAML file (dict order)
+        category = max(scores, key=lambda c: scores[c])
+        return category, scores[category] / sum(scores.values())
+
+
+def lemma_text(tokens: Iterable) -> str:
+    """Lower-cased lemmas of tokens joined by spaces (for lexicon look-ups)."""
+    return " ".join(t.lemma_.lower() for t in tokens)

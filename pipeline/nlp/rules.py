@@ -1,0 +1,147 @@
+"""Turn pattern matches into clause-level candidate spans (shared by barriers and use cases)."""
+from __future__ import annotations
+
+from spacy.tokens import Doc, Span, Token
+
+from pipeline.nlp.spans import Candidate, bounded_range, complements, object_head, object_text, subject_of
+
+PURPOSE_MARKERS = {"pour", "afin", "à", "de", "d'"}
+NEGATIONS = {"pas", "aucun", "sans", "jamais", "nul"}
+
+
+def _subject_range(anchor: Token, pronoun_only: bool, max_tokens: int = 10) -> list[tuple[int, int]]:
+    subject = subject_of(anchor)
+    if subject is None or subject.i > anchor.i:
+        return []
+    if pronoun_only and subject.pos_ != "PRON":
+        return []
+    start, end = bounded_range(subject, max_tokens)
+    # copulas and negations sit between the subject and an adjective anchor
+    return [(start, anchor.i)] if start < anchor.i else []
+
+
+def _expand(anchor: Token, how: str, max_tokens: int, cut: bool = False) -> list[tuple[int, int]]:
+    if how == "nsubj":
+        return _subject_range(anchor, pronoun_only=False)
+    if how == "nsubj_pron":
+        return _subject_range(anchor, pronoun_only=True)
+    if how == "cop_subject":
+        return _subject_range(anchor, pronoun_only=False)
+    if how == "complement":
+        return [bounded_range(c, max_tokens, cut) for c in complements(anchor)]
+    if how == "object":
+        return [bounded_range(c, max_tokens, cut) for c in complements(anchor)
+                if c.dep_ in ("obj", "obl:arg", "nsubj:pass", "obl:mod", "obl", "fixed", "compound")]
+    if how == "purpose_clause":
+        ranges = []
+        for child in anchor.children:
+            if child.i > anchor.i and child.dep_ in ("advcl", "xcomp", "obl:mod", "obl") and any(
+                    m.lower_ in PURPOSE_MARKERS for m in child.children if m.i < child.i):
+                ranges.append(bounded_range(child, max_tokens, cut))
+        return ranges
+    raise ValueError(f"unknown expansion {how!r} in a pattern file")
+
+
+def _qualified(anchor: Token, entry: dict, max_tokens: int) -> bool:
+    """Nouns listed under ``needs_qualifier`` count only with one of the listed words nearby."""
+    required = (entry.get("needs_qualifier") or {}).get(anchor.lemma_.lower())
+    if not required:
+        return True
+    words = set()
+    for child in anchor.children:
+        if child.i > anchor.i or child.dep_ == "amod":
+            start, end = bounded_range(child, max_tokens)
+            words |= {t.lemma_.lower() for t in anchor.doc[start:end]}
+    return bool(words & {w.lower() for w in required})
+
+
+def _clip(doc: Doc, sent: Span, start: int, end: int, anchor: Token, max_tokens: int) -> tuple[int, int]:
+    start, end = max(start, sent.start), min(end, sent.end)
+    # a line break ends a statement even when the parser runs on (lists, headings)
+    for token in doc[start:anchor.i]:
+        if "\n" in token.text or "\n" in token.whitespace_:
+            start = token.i + 1
+    for token in doc[anchor.i:end]:
+        if "\n" in token.whitespace_ or ("\n" in token.text and token.i > anchor.i):
+            end = token.i + (0 if "\n" in token.text else 1)
+            break
+    if end - start > max_tokens:
+        start = max(start, anchor.i - max_tokens // 3)
+        end = min(end, start + max_tokens)
+    start, end = phrase_edges(doc, start, end, anchor)
+    return start, end
+
+
+def phrase_edges(doc: Doc, start: int, end: int, anchor: Token) -> tuple[int, int]:
+    """Drop punctuation and dangling conjunctions at both edges, never past the anchor."""
+    while start < anchor.i and (doc[start].is_punct or doc[start].pos_ in {"CCONJ"}):
+        start += 1
+    while end - 1 > anchor.i and (doc[end - 1].is_punct or doc[end - 1].pos_ in {"CCONJ", "ADP", "DET"}):
+        end -= 1
+    return start, end
+
+
+def _object_for(anchor: Token, entry: dict, end: int) -> Token | None:
+    """The barrier's object: a nominal subject for adjectives ("les bases sont difficiles d'accès")
+    and causative verbs ("le coût des licences freine..."), else the complement."""
+    subject = subject_of(anchor)
+    nominal_subject = subject is not None and subject.pos_ in ("NOUN", "PROPN") and subject.i < anchor.i
+    if nominal_subject and ("cop_subject" in entry.get("expand", []) or
+                            anchor.lemma_.lower() in entry.get("subject_is_object_for", [])):
+        return subject
+    obj = object_head(anchor)
+    return obj if obj is not None and obj.i < end else None
+
+
+def is_negated(token: Token) -> bool:
+    """True when ``token`` carries a negation (pas, aucun, sans, jamais)."""
+    return any(c.lemma_.lower() in NEGATIONS and c.dep_ in ("advmod", "det", "case") for c in token.children)
+
+
+def dependency_candidates(doc: Doc, matcher, meta: dict[str, dict], max_tokens: int,
+                          cut_clauses: bool = False) -> list[Candidate]:
+    """Candidates from the DependencyMatcher: trigger nodes plus their expansions (without
+    coordinated or relative clauses when ``cut_clauses``: each conjunct is its own statement)."""
+    found = []
+    for match_id, token_ids in matcher(doc):
+        rule = doc.vocab.strings[match_id]
+        entry = meta[rule]
+        names = [node["RIGHT_ID"] for node in entry["pattern"]]
+        nodes = {name: doc[i] for name, i in zip(names, token_ids)}
+        anchor = nodes[names[0]]
+        if not _qualified(anchor, entry, max_tokens) or (entry.get("skip_if_negated") and is_negated(anchor)):
+            continue
+        core = [nodes[n] for n in entry.get("span", [names[0]])]
+        ranges = [(t.i, t.i + 1) for t in core]
+        for how in entry.get("expand", []):
+            for token in core:
+                ranges += _expand(token, how, max_tokens, cut_clauses)
+        start, end = min(r[0] for r in ranges), max(r[1] for r in ranges)
+        start, end = _clip(doc, anchor.sent, start, end, anchor, max_tokens)
+        obj = _object_for(anchor, entry, end)
+        found.append(Candidate(start, end, rule, float(entry.get("score", 0.6)), anchor, obj, entry.get("label")))
+    return found
+
+
+def token_candidates(doc: Doc, matcher, meta: dict[str, dict], max_tokens: int) -> list[Candidate]:
+    """Candidates from the token Matcher, extended to the noun they qualify ("données de mauvaise qualité")."""
+    found = []
+    if len(matcher) == 0:
+        return found
+    for match_id, start, end in matcher(doc):
+        rule = doc.vocab.strings[match_id]
+        entry = meta[rule]
+        root = doc[start:end].root
+        obj = root
+        head = root.head
+        if root.dep_ not in ("conj", "ROOT") and head.pos_ in ("NOUN", "PROPN") and head.i < start and start - head.i <= 4 and head.sent == root.sent:
+            start, obj = head.i, head
+        found.append(Candidate(start, end, rule, float(entry.get("score", 0.6)), root, obj, entry.get("label")))
+    return found
+
+
+def canonical_object(cand: Candidate) -> str | None:
+    """Text of the candidate's object (its bounded subtree, without leading determiners)."""
+    return object_text(cand.obj)
+
+

@@ -1,0 +1,109 @@
+"""The ``nlp`` stage: passages in, mentions (and rejects) out; actor co-occurrence links."""
+from __future__ import annotations
+
+from itertools import combinations
+
+import pandas as pd
+from spacy.tokens import Doc
+
+from pipeline.config import NlpConfig
+from pipeline.ids import content_hash
+from pipeline.nlp.build import build_nlp
+from pipeline.nlp.spans import KINDS
+from pipeline.schemas import SCHEMAS, empty, validate
+
+REJECT_COLUMNS = ["passage_id", "reason"]
+
+
+def mention_id(passage_id: str, kind: str, start: int, end: int) -> str:
+    """``mention_id``: hash of the passage id, the kind and the offsets."""
+    return "m" + content_hash(passage_id, kind, start, end, n=15)
+
+
+def doc_mentions(doc: Doc, passage_id: str) -> list[dict]:
+    """Rows of the ``mentions`` table for one processed passage."""
+    rows = []
+    for kind in KINDS:
+        for span in doc.spans.get(kind, []):
+            link = span._.link
+            rows.append({
+                "mention_id": mention_id(passage_id, kind, span.start_char, span.end_char),
+                "passage_id": passage_id, "kind": kind,
+                "start": span.start_char, "end": span.end_char, "text": span.text,
+                "label": span.label_, "canonical": span._.canonical, "status": span._.status,
+                "linked_mention_id": mention_id(passage_id, *link) if link else None,
+                "rule": span._.rule, "score": span._.score,
+            })
+    return rows
+
+
+def _split_inputs(passages: pd.DataFrame) -> tuple[list[tuple[str, str]], list[dict]]:
+    """Passages worth parsing, and rejects for the others (with a reason)."""
+    todo, rejects, seen = [], [], set()
+    for pid, text in zip(passages["passage_id"], passages["text"]):
+        if pid is None or pd.isna(pid):
+            rejects.append({"passage_id": None, "reason": "missing passage_id"})
+        elif pid in seen:
+            rejects.append({"passage_id": pid, "reason": "duplicate passage_id (processed once)"})
+        elif not isinstance(text, str):
+            rejects.append({"passage_id": pid, "reason": "text is missing or not a string"})
+        elif not text.strip():
+            rejects.append({"passage_id": pid, "reason": "empty text"})
+        else:
+            todo.append((pid, text))
+        seen.add(pid)
+    return todo, rejects
+
+
+def extract_mentions(passages: pd.DataFrame, config: NlpConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Barriers, use cases and actors of each passage, as (mentions, rejects).
+
+    Offsets are character offsets in ``passages.text``. Each passage is processed on its own (no
+    corpus-level state), so any subset can be processed incrementally. A batch that fails is
+    retried passage by passage; a passage that still fails is rejected with the error message.
+    """
+    missing = {"passage_id", "text"} - set(passages.columns)
+    if missing:
+        raise ValueError(f"passages: missing column(s) {sorted(missing)}")
+    nlp = build_nlp(config)
+    todo, rejects = _split_inputs(passages)
+    rows: list[dict] = []
+    too_long = [(pid, t) for pid, t in todo if len(t) > nlp.max_length]
+    rejects += [{"passage_id": pid, "reason": f"text longer than {nlp.max_length} characters"} for pid, _ in too_long]
+    todo = [(pid, t) for pid, t in todo if len(t) <= nlp.max_length]
+    step = max(1, config.batch_size) * 8
+    for offset in range(0, len(todo), step):
+        chunk = todo[offset:offset + step]
+        try:
+            docs = nlp.pipe((t for _, t in chunk), batch_size=config.batch_size,
+                            n_process=config.n_process if config.n_process > 1 else 1)
+            for (pid, _), doc in zip(chunk, docs):
+                rows += doc_mentions(doc, pid)
+        except Exception:  # noqa: BLE001 - isolate the passage that breaks the batch
+            rows = [r for r in rows if r["passage_id"] not in {pid for pid, _ in chunk}]
+            for pid, text in chunk:
+                try:
+                    rows += doc_mentions(nlp(text), pid)
+                except Exception as exc:  # noqa: BLE001
+                    rejects.append({"passage_id": pid, "reason": f"nlp failed: {type(exc).__name__}: {exc}"})
+    mentions = pd.DataFrame(rows, columns=[c.name for c in SCHEMAS["mentions"].columns]) if rows else empty("mentions")
+    return validate(mentions, "mentions"), pd.DataFrame(rejects, columns=REJECT_COLUMNS).astype("string")
+
+
+def actor_links(mentions: pd.DataFrame, passages: pd.DataFrame) -> pd.DataFrame:
+    """Pairs of canonical actors cited in the same passage, with passage and contribution counts."""
+    actors = mentions[mentions["kind"] == "acteur"][["passage_id", "canonical"]].dropna().drop_duplicates()
+    if actors.empty:
+        return empty("actor_links")
+    contribution_of = dict(zip(passages["passage_id"], passages.get("contribution_id", pd.Series(dtype="string"))))
+    pair_passages: dict[tuple[str, str], set] = {}
+    for pid, group in actors.groupby("passage_id"):
+        for source, target in combinations(sorted(set(group["canonical"])), 2):
+            pair_passages.setdefault((source, target), set()).add(pid)
+    rows = []
+    for (source, target), pids in sorted(pair_passages.items()):
+        contributions = {contribution_of.get(p) for p in pids} - {None}
+        contributions = {c for c in contributions if not pd.isna(c)}
+        rows.append({"source": source, "target": target, "n_passages": len(pids),
+                     "n_contributions": len(contributions)})
+    return validate(pd.DataFrame(rows), "actor_links")

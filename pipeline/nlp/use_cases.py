@@ -1,0 +1,118 @@
+"""The ``cas_usage_detector`` (use cases, domain, status) and ``frein_cas_usage_linker`` components."""
+from __future__ import annotations
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span, Token
+
+from pipeline.nlp.lexicon import CategoryLexicon, lemma_text, load_patterns
+from pipeline.nlp.rules import dependency_candidates, token_candidates
+from pipeline.nlp.spans import compile_matchers, make_span, register_extensions, select_non_overlapping
+
+MAX_TOKENS = 30
+# The status walk climbs from the trigger to the verbs that govern it, but not across clauses.
+CLAUSE_BREAKS = {"parataxis", "advcl", "acl:relcl", "root"}
+CAPABILITY_RULES = {"neg_capability", "neg_possible", "neg_capability_aucun"}
+
+
+class CasUsageDetector:
+    """Find what an authority does or wants to do with data; label its domain and status."""
+
+    def __init__(self, nlp: Language, max_tokens: int = MAX_TOKENS):
+        register_extensions()
+        spec = load_patterns("cas_usage")
+        self.dep_matcher, self.tok_matcher, self.meta = compile_matchers(nlp, spec)
+        self.lexicon = CategoryLexicon.from_mapping(spec["domains"])
+        status = spec["status"]
+        self.project_lemmas = {w.lower() for w in status["project_lemmas"]}
+        self.blocking_lemmas = {w.lower() for w in status["blocking_lemmas"]}
+        self.negations = {w.lower() for w in status["negations"]}
+        self.max_tokens = max_tokens
+
+    def _negated(self, token: Token) -> bool:
+        lemmas = {c.lemma_.lower() for c in token.children}
+        return bool(lemmas & self.negations) and ("ne" in lemmas or "aucun" in lemmas or token.pos_ != "VERB")
+
+    def status(self, anchor: Token) -> str:
+        """``impossible`` if a negation or a blocking word governs the trigger, ``en_projet`` if a
+        future, a conditional or a wish does, else ``realise``."""
+        project = False
+        token, steps = anchor, 0
+        while steps < 5:
+            if self._negated(token) or (token is not anchor and token.lemma_.lower() in self.blocking_lemmas):
+                return "impossible"
+            mood, tense = token.morph.get("Mood"), token.morph.get("Tense")
+            if "Cnd" in mood or "Fut" in tense or token.lemma_.lower() in self.project_lemmas:
+                project = True
+            if token.dep_.lower() in CLAUSE_BREAKS or token.head is token:
+                break
+            token, steps = token.head, steps + 1
+        return "en_projet" if project else "realise"
+
+    def __call__(self, doc: Doc) -> Doc:
+        candidates = dependency_candidates(doc, self.dep_matcher, self.meta, self.max_tokens)
+        candidates += token_candidates(doc, self.tok_matcher, self.meta, self.max_tokens)
+        spans = []
+        for cand in select_non_overlapping(candidates):
+            tokens = doc[cand.start:cand.end]
+            texts = [(lemma_text(tokens), 1.0), (tokens.text, 0.5), (lemma_text(cand.anchor.sent), 0.25)]
+            label, share = self.lexicon.best(texts)
+            score = round(cand.score * (0.7 + 0.3 * share), 3)
+            spans.append(make_span(doc, cand.start, cand.end, "cas_usage", label, rule=cand.rule, score=score,
+                                   status=self.status(cand.anchor)))
+        doc.spans["cas_usage"] = spans
+        return doc
+
+
+def _overlaps(a: Span, b: Span) -> bool:
+    return a.start < b.end and b.start < a.end
+
+
+def _distance(a: Span, b: Span) -> int:
+    return 0 if _overlaps(a, b) else min(abs(a.start - b.end), abs(b.start - a.end))
+
+
+def _link_key(span: Span) -> tuple[str, int, int]:
+    return ("frein" if span.id == 1 else "cas_usage", span.start_char, span.end_char)
+
+
+def link_impossible_use_cases(doc: Doc) -> Doc:
+    """Link each impossible use case to the barrier that explains it (same sentence first, else the
+    passage); a use case inside a barrier clause becomes impossible. A negated-capability barrier that
+    only wraps the use case gives way to another barrier of the sentence ("faute de moyens")."""
+    freins = list(doc.spans.get("frein", []))
+    cases = list(doc.spans.get("cas_usage", []))
+    for case in cases:
+        if case._.status != "impossible" and any(
+                f.start <= case.root.i < f.end and f._.rule in CAPABILITY_RULES for f in freins):
+            case._.status = "impossible"
+    dropped: set[int] = set()
+    for case in cases:
+        if case._.status != "impossible":
+            continue
+        same_sentence = [f for f in freins if f.sent == case.sent]
+        causes = [f for f in same_sentence if not _overlaps(f, case)]
+        for f in same_sentence:
+            if causes and f._.rule in CAPABILITY_RULES and f.start <= case.start and case.end <= f.end:
+                dropped.add(id(f))
+        pool = causes or same_sentence or freins
+        if not pool:
+            continue
+        barrier = min(pool, key=lambda f: _distance(f, case))
+        case._.link = _link_key(barrier)
+        if barrier._.link is None:
+            barrier._.link = _link_key(case)
+    if dropped:
+        doc.spans["frein"] = [f for f in freins if id(f) not in dropped]
+    return doc
+
+
+@Language.factory("cas_usage_detector", default_config={"max_tokens": MAX_TOKENS})
+def make_cas_usage_detector(nlp: Language, name: str, max_tokens: int) -> CasUsageDetector:
+    """spaCy factory of :class:`CasUsageDetector`."""
+    return CasUsageDetector(nlp, max_tokens)
+
+
+@Language.component("frein_cas_usage_linker")
+def frein_cas_usage_linker(doc: Doc) -> Doc:
+    """spaCy component wrapping :func:`link_impossible_use_cases`."""
+    return link_impossible_use_cases(doc)

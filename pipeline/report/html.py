@@ -1,0 +1,131 @@
+"""Self-contained HTML report (``rapport/index.html``) and one page per contribution.
+
+Everything is inline (CSS, SVG charts): the folder opens offline, with no CDN. Every quote links to
+``contributions/<contribution_id>.html#<passage_id>``, where the passage is highlighted.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import tempfile
+from datetime import datetime
+from html import escape
+from pathlib import Path
+from string import Template
+
+import pandas as pd
+
+from pipeline.report import sections
+from pipeline.report.common import h, mask_contacts
+from pipeline.results import Results, display_name, load_results
+
+TEMPLATES = Path(__file__).with_name("templates")
+KIND_NAMES = {"frein": "frein", "cas_usage": "cas d'usage", "acteur": "acteur"}
+
+
+def _page(title: str, body: str, nav: str = "") -> str:
+    template = Template((TEMPLATES / "page.html").read_text(encoding="utf-8"))
+    css = (TEMPLATES / "style.css").read_text(encoding="utf-8")
+    return template.substitute(title=escape(title), css=css, nav=nav, body=body,
+                               generated=datetime.now().strftime("%d/%m/%Y %H:%M"))
+
+
+def _highlight(text: str, spans: pd.DataFrame) -> str:
+    """Passage text with its mentions wrapped in <mark> (overlapping spans: the first one wins)."""
+    out, cursor = [], 0
+    for span in spans.sort_values(["start", "end"]).itertuples(index=False):
+        start, end = int(span.start), int(span.end)
+        if start < cursor or end > len(text) or start >= end:
+            continue
+        label = display_name(span.kind, span.canonical if span.kind == "acteur" else span.label)
+        out.append(h(text[cursor:start]))
+        out.append(f'<mark class="{escape(span.kind)}" title="{escape(KIND_NAMES.get(span.kind, span.kind))} : '
+                   f'{h(label)}">{h(text[start:end])}</mark>')
+        cursor = end
+    out.append(h(text[cursor:]))
+    return "".join(out)
+
+
+def contribution_page(r: Results, contribution: dict, quoted: set[str]) -> str:
+    """The page of one contribution: its metadata, then every passage with an anchor on its id."""
+    cid = contribution["contribution_id"]
+    organisation = contribution.get("organisation") or "Organisation non identifiée"
+    passages = r.contribution_passages(cid)
+    mentions = r.mentions[r.mentions["contribution_id"] == cid]
+    body = ['<p><a href="../index.html">← Retour au rapport</a></p>',
+            f"<p><strong>Type :</strong> {h(display_name('organisation_type', contribution.get('organisation_type')))} · "
+            f"<strong>Date :</strong> {h(contribution.get('date') or 'inconnue')} · "
+            f"<strong>Identifiant :</strong> <code>{escape(cid)}</code> · {len(passages)} passage(s)</p>",
+            '<p class="muted">Légende : <mark class="frein">frein</mark> <mark class="cas_usage">cas d\'usage</mark> '
+            '<mark class="acteur">acteur</mark>. Le passage cité est surligné.</p>']
+    if passages.empty:
+        body.append('<p class="na">Aucun passage pour cette contribution.</p>')
+    for doc_path, group in passages.groupby("doc_path", sort=False, dropna=False):
+        name = str(doc_path).rsplit("/", 1)[-1] if isinstance(doc_path, str) else "document inconnu"
+        body.append(f"<h2>{h(name)}</h2>")
+        for p in group.to_dict("records"):
+            badges = []
+            if isinstance(p.get("axis"), str):
+                badges.append(f'<span class="badge">{h(display_name("axes_short", p["axis"]))} '
+                              f'({float(p["probability"] or 0):.2f})</span>')
+            if p.get("a_revoir") is True:
+                badges.append('<span class="badge revoir">à revoir</span>')
+            if isinstance(p.get("topic_label"), str):
+                badges.append(f'<span class="badge">thème : {h(p["topic_label"])}</span>')
+            css = "passage quoted" if p["passage_id"] in quoted else "passage"
+            heading = f"{h(p['heading'])} · " if isinstance(p.get("heading"), str) else ""
+            body.append(f'<div class="{css}" id="{escape(p["passage_id"])}"><p class="meta">{heading}passage {int(p["seq"]) + 1} '
+                        f'{"".join(badges)}</p><p>{_highlight(p["text"], mentions[mentions["passage_id"] == p["passage_id"]])}</p></div>')
+    return _page(f"Contribution — {mask_contacts(organisation)}", "".join(body))
+
+
+def _quoted_passages(index_html: str) -> set[str]:
+    """Passage ids linked from the report (to mark them on the contribution pages)."""
+    import re
+
+    return set(re.findall(r'contributions/[^"#]+\.html#([^"]+)"', index_html))
+
+
+def build_report(results: Results, out_dir: Path) -> Path:
+    """Write ``index.html`` and ``contributions/*.html`` into ``out_dir`` (replaced atomically); return index.html."""
+    out_dir = Path(out_dir)
+    nav = "<nav><ul>" + "".join(f'<li><a href="#{a}">{escape(t)}</a></li>' for a, t in sections.SECTIONS) + "</ul></nav>"
+    body = "".join([sections.corpus_section(results), sections.axes_section(results), sections.freins_section(results),
+                    sections.themes_section(results), sections.actors_section(results), sections.method_section(results)])
+    index = _page("Rapport d'analyse des contributions", body, nav)
+    quoted = _quoted_passages(index)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        (staging / "contributions").mkdir()
+        for contribution in results.contributions.to_dict("records"):
+            page = contribution_page(results, contribution, quoted)
+            (staging / "contributions" / f"{contribution['contribution_id']}.html").write_text(page, encoding="utf-8")
+        (staging / "index.html").write_text(index, encoding="utf-8")
+        old = out_dir.with_name(f".{out_dir.name}.old")
+        if old.exists():
+            shutil.rmtree(old)
+        if out_dir.exists():
+            os.replace(out_dir, old)
+        os.replace(staging, out_dir)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return out_dir / "index.html"
+
+
+def command(config, argv: list[str]) -> int:
+    """``python -m pipeline report [--out DIR]``: build the HTML report from the processed folder."""
+    parser = argparse.ArgumentParser(prog="python -m pipeline report", description="Rapport HTML autonome.")
+    parser.add_argument("--out", type=Path, default=None, help="dossier de sortie (défaut : <processed>/rapport)")
+    args = parser.parse_args(argv)
+    processed = Path(config.paths.processed)
+    if not (processed / "contributions.parquet").exists():
+        print(f"Aucune contribution dans {processed} : lancez d'abord `make run`.")
+        return 1
+    results = load_results(processed, models_dir=config.paths.models)
+    index = build_report(results, args.out or processed / "rapport")
+    print(f"Rapport écrit : {index} ({len(results.contributions)} pages de contribution)")
+    return 0

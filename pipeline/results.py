@@ -1,0 +1,306 @@
+"""Results API for notebooks and reports: the processed tables joined the way rapporteurs read them.
+
+Everything here is a public view (restricted columns such as ``sender_email`` are dropped on load),
+and every figure can be traced back to verbatim quotes: each quote carries its contribution id,
+the organisation and a locator (file and passage number). Missing tables load as empty tables with
+the schema's columns, so callers can say "non disponible" instead of crashing.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from pipeline.schemas import SCHEMAS, empty, public_view
+
+LABELS_FILE = Path(__file__).with_name("report") / "labels.yaml"
+AXES_FILE = Path(__file__).with_name("axes") / "axes.yaml"
+MIN_QUOTE_WORDS = 8  # shorter passages (titles, salutations) make poor quotes
+
+
+@lru_cache(maxsize=1)
+def display_labels() -> dict[str, dict[str, str]]:
+    """French display names by kind (organisation_type, frein, cas_usage, axes_short, ...)."""
+    labels = yaml.safe_load(LABELS_FILE.read_text(encoding="utf-8"))
+    axes = dict(labels["axes_fallback"])
+    if AXES_FILE.exists():
+        raw = yaml.safe_load(AXES_FILE.read_text(encoding="utf-8")) or {}
+        axes.update({a["id"]: a["nom"] for a in raw.get("axes", [])})
+    labels["axes"] = axes
+    return labels
+
+
+def display_name(kind: str, key: object) -> str:
+    """French name of ``key`` of a kind (``axes``, ``frein``, ``organisation_type``...); the key itself otherwise."""
+    if key is None or key is pd.NA or (isinstance(key, float) and pd.isna(key)):
+        return "non renseigné"
+    return display_labels().get(kind, {}).get(str(key), str(key).replace("_", " "))
+
+
+def _read(processed_dir: Path, name: str) -> tuple[pd.DataFrame, bool]:
+    path = processed_dir / f"{name}.parquet"
+    if not path.exists():
+        return public_view(empty(name), name), False
+    return public_view(pd.read_parquet(path), name), True
+
+
+def _joined(values: pd.Series) -> str:
+    return "; ".join(sorted({str(v) for v in values.dropna()}))
+
+
+@dataclass
+class Results:
+    """The processed tables (public views) and the joins rapporteurs need."""
+
+    processed_dir: Path
+    tables: dict[str, pd.DataFrame]
+    present: set[str]
+    models_dir: Path | None = None
+    passages: pd.DataFrame = field(default_factory=pd.DataFrame)
+    mentions: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    # -- tables ----------------------------------------------------------------
+    def has(self, name: str) -> bool:
+        """True when the table was found in the processed folder and is not empty."""
+        return name in self.present and not self.tables[name].empty
+
+    def table(self, name: str) -> pd.DataFrame:
+        """A table as loaded (public view), empty with its columns when absent."""
+        return self.tables[name]
+
+    @property
+    def contributions(self) -> pd.DataFrame:
+        return self.tables["contributions"]
+
+    @property
+    def topics(self) -> pd.DataFrame:
+        return self.tables["topics"]
+
+    @property
+    def axis_names(self) -> dict[str, str]:
+        return display_labels()["axes"]
+
+    # -- aggregates --------------------------------------------------------------
+    def counts_by_org_type(self, axis: str | None = None, topic_key: str | None = None,
+                           kind: str | None = None, label: str | None = None) -> pd.DataFrame:
+        """Passages and contributions per organisation type, optionally restricted to an axis, a
+        theme or mentions of a kind (``frein``, ``cas_usage``, ``acteur``) with a label/canonical name."""
+        passages = self._filter_passages(axis=axis, topic_key=topic_key, kind=kind, label=label)
+        contributions = self.contributions
+        if axis or topic_key or kind:
+            contributions = contributions[contributions["contribution_id"].isin(passages["contribution_id"])]
+        by_type = contributions.groupby("organisation_type", dropna=False).size().rename("n_contributions")
+        n_passages = passages.groupby("organisation_type", dropna=False).size().rename("n_passages")
+        out = pd.concat([by_type, n_passages], axis=1).fillna(0).astype(int).reset_index()
+        out = out.rename(columns={"index": "organisation_type"})
+        out["type"] = out["organisation_type"].map(lambda k: display_name("organisation_type", k))
+        return out.sort_values(["n_contributions", "n_passages"], ascending=False).reset_index(drop=True)
+
+    def axis_summary(self) -> pd.DataFrame:
+        """Per axis: passages, share of the tagged passages, contributions, passages to review."""
+        tagged = self.passages[self.passages["axis"].notna()]
+        rows = []
+        for axis_id, name in self.axis_names.items():
+            part = tagged[tagged["axis"] == axis_id]
+            rows.append({"axis": axis_id, "nom": name, "n_passages": len(part),
+                         "part": len(part) / len(tagged) if len(tagged) else 0.0,
+                         "n_contributions": part["contribution_id"].nunique(),
+                         "n_a_revoir": int(part["a_revoir"].fillna(False).sum())})
+        return pd.DataFrame(rows)
+
+    def mention_counts(self, kind: str, axis: str | None = None) -> pd.DataFrame:
+        """Per label of a mention kind: mentions, passages and contributions (optionally within an axis)."""
+        m = self.mentions[self.mentions["kind"] == kind]
+        if axis:
+            m = m[m["axis"] == axis]
+        key = "canonical" if kind == "acteur" else "label"
+        if m.empty:
+            return pd.DataFrame(columns=[key, "nom", "n_mentions", "n_passages", "n_contributions"])
+        out = m.groupby(key).agg(n_mentions=("mention_id", "size"), n_passages=("passage_id", "nunique"),
+                                 n_contributions=("contribution_id", "nunique")).reset_index()
+        out.insert(1, "nom", out[key].map(lambda k: display_name(kind, k)))
+        return out.sort_values(["n_contributions", "n_mentions"], ascending=False).reset_index(drop=True)
+
+    def actors_top(self, n: int = 20) -> pd.DataFrame:
+        """The ``n`` most cited actors: contributions, passages and mentions citing them, category."""
+        m = self.mentions[self.mentions["kind"] == "acteur"].copy()
+        if m.empty:
+            return pd.DataFrame(columns=["acteur", "categorie", "n_contributions", "n_passages", "n_mentions"])
+        m["acteur"] = m["canonical"].fillna(m["text"])
+        out = m.groupby("acteur").agg(
+            categorie=("label", lambda s: display_name("acteur", s.mode().iloc[0]) if s.notna().any() else ""),
+            n_contributions=("contribution_id", "nunique"), n_passages=("passage_id", "nunique"),
+            n_mentions=("mention_id", "size")).reset_index()
+        return out.sort_values(["n_contributions", "n_mentions", "acteur"], ascending=[False, False, True]).head(n).reset_index(drop=True)
+
+    def co_citations(self, n: int = 20) -> pd.DataFrame:
+        """The ``n`` actor pairs most often cited in the same passage."""
+        links = self.tables["actor_links"]
+        return links.sort_values(["n_passages", "n_contributions", "source", "target"],
+                                 ascending=[False, False, True, True]).head(n).reset_index(drop=True)
+
+    def impossible_use_cases(self) -> pd.DataFrame:
+        """Use cases declared impossible, each with the barrier linked to it (either direction)."""
+        m = self.mentions
+        cases = m[(m["kind"] == "cas_usage") & (m["status"] == "impossible")]
+        freins = m[m["kind"] == "frein"].set_index("mention_id")
+        by_target = m[(m["kind"] == "frein") & m["linked_mention_id"].notna()].set_index("linked_mention_id")
+        rows = []
+        for case in cases.itertuples(index=False):
+            frein = None
+            if pd.notna(case.linked_mention_id) and case.linked_mention_id in freins.index:
+                frein = freins.loc[case.linked_mention_id]
+            elif case.mention_id in by_target.index:
+                frein = by_target.loc[[case.mention_id]].iloc[0]
+            rows.append({"mention_id": case.mention_id, "passage_id": case.passage_id,
+                         "contribution_id": case.contribution_id, "organisation": case.organisation,
+                         "cas_usage": case.text, "domaine": display_name("cas_usage", case.label),
+                         "frein": None if frein is None else frein["text"],
+                         "categorie_frein": None if frein is None else display_name("frein", frein["label"]),
+                         "locator": case.locator, "texte": case.passage_text})
+        columns = ["mention_id", "passage_id", "contribution_id", "organisation", "cas_usage", "domaine",
+                   "frein", "categorie_frein", "locator", "texte"]
+        return pd.DataFrame(rows, columns=columns)
+
+    # -- quotes and search ---------------------------------------------------------
+    def _filter_passages(self, axis=None, topic_key=None, kind=None, label=None) -> pd.DataFrame:
+        p = self.passages
+        if axis:
+            p = p[p["axis"] == axis]
+        if topic_key:
+            p = p[p["topic_key"] == topic_key]
+        if kind:
+            m = self.mentions[self.mentions["kind"] == kind]
+            if label is not None:
+                m = m[(m["label"] == label) | (m["canonical"] == label)]
+            p = p[p["passage_id"].isin(m["passage_id"])]
+        return p
+
+    def quotes(self, axis: str | None = None, topic_key: str | None = None, frein_label: str | None = None,
+               cas_usage_label: str | None = None, actor: str | None = None, n: int = 3) -> pd.DataFrame:
+        """Up to ``n`` verbatim quotes matching every given filter, most representative first, one per
+        contribution before any second one. Columns: passage_id, contribution_id, organisation,
+        organisation_type, date, locator, texte (the passage) and extrait (the matched span, if any)."""
+        p = self._filter_passages(axis=axis, topic_key=topic_key).copy()
+        p["extrait"] = pd.Series(pd.NA, index=p.index, dtype="string")
+        p["score"] = 0.0
+        if axis:
+            p["score"] = p["probability"].fillna(0).astype(float)
+        if topic_key:
+            p["score"] = p["topic_probability"].fillna(0).astype(float)
+            reps = self.topics.loc[self.topics["topic_key"] == topic_key, "representative_ids"].dropna()
+            rep_ids = set(" ".join(reps).split())
+            p.loc[p["passage_id"].isin(rep_ids), "score"] += 1.0
+        for kind, value, column in (("frein", frein_label, "label"), ("cas_usage", cas_usage_label, "label"),
+                                    ("acteur", actor, "canonical")):
+            if value is None:
+                continue
+            m = self.mentions[(self.mentions["kind"] == kind) & (self.mentions[column] == value)]
+            best = m.sort_values("score", ascending=False).drop_duplicates("passage_id").set_index("passage_id")
+            p = p[p["passage_id"].isin(best.index)].copy()
+            p["extrait"] = p["passage_id"].map(best["text"]).astype("string")
+            p["score"] = p["score"] + p["passage_id"].map(best["score"]).fillna(0).astype(float)
+        p["long_enough"] = p["n_words"].fillna(0) >= MIN_QUOTE_WORDS
+        p = p.sort_values(["long_enough", "score", "passage_id"], ascending=[False, False, True])
+        p["rank_in_contribution"] = p.groupby("contribution_id").cumcount()
+        p = p.sort_values(["rank_in_contribution", "long_enough", "score", "passage_id"],
+                          ascending=[True, False, False, True]).head(n)
+        out = p[["passage_id", "contribution_id", "organisation", "organisation_type", "date", "locator",
+                 "text", "extrait"]].rename(columns={"text": "texte"})
+        return out.reset_index(drop=True)
+
+    def search(self, keyword: str) -> pd.DataFrame:
+        """Passages containing ``keyword`` (case-insensitive), with their contribution and locator."""
+        p = self.passages
+        hits = p[p["text"].str.contains(keyword, case=False, regex=False, na=False)]
+        return hits[["passage_id", "contribution_id", "organisation", "organisation_type", "locator", "axis",
+                     "topic_label", "text"]].rename(columns={"text": "texte"}).reset_index(drop=True)
+
+    def contribution_passages(self, contribution_id: str) -> pd.DataFrame:
+        """All passages of a contribution, in document then passage order."""
+        p = self.passages[self.passages["contribution_id"] == contribution_id]
+        return p.sort_values(["doc_role_rank", "doc_path", "seq"]).reset_index(drop=True)
+
+    # -- manifest and models ---------------------------------------------------------
+    def rejected_items(self) -> pd.DataFrame:
+        """Manifest items that were not kept (duplicate, skipped, failed) with their reason."""
+        manifest = self.tables["manifest"]
+        bad = manifest[manifest["status"] != "ok"]
+        return bad[["path", "format", "status", "reason"]].reset_index(drop=True)
+
+    def stage_rejects(self) -> pd.DataFrame:
+        """Items rejected by each stage (``rejects/<stage>.parquet``), counted by reason (text before ``:``)."""
+        rows = []
+        for path in sorted((self.processed_dir / "rejects").glob("*.parquet")):
+            df = pd.read_parquet(path)
+            if "reason" in df.columns and len(df):
+                reasons = df["reason"].astype(str).str.split(":").str[0].str.strip()
+                rows += [{"stage": path.stem, "reason": k, "n": int(v)} for k, v in reasons.value_counts().items()]
+        return pd.DataFrame(rows, columns=["stage", "reason", "n"])
+
+    def model_metadata(self) -> list[dict]:
+        """Metadata of the trained models found in the models folder (``*/*.json`` with a ``metadata`` key)."""
+        if self.models_dir is None or not Path(self.models_dir).is_dir():
+            return []
+        found = []
+        for path in sorted(Path(self.models_dir).glob("*/*.json")):
+            try:
+                header = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            meta = header.get("metadata") if isinstance(header, dict) else None
+            if isinstance(meta, dict):
+                found.append({"file": f"{path.parent.name}/{path.name}", **meta})
+        return found
+
+
+def _enrich_passages(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    contributions = t["contributions"][["contribution_id", "organisation", "organisation_type", "date"]]
+    documents = t["documents"][["doc_id", "path", "format", "role"]].rename(
+        columns={"path": "doc_path", "format": "doc_format", "role": "doc_role"})
+    axes = t["axes"].drop(columns=["model_version"])
+    topics = t["topics"][["topic_key", "label"]].rename(columns={"label": "topic_label"})
+    passage_topics = t["passage_topics"].rename(columns={"probability": "topic_probability"})
+    p = (t["passages"].merge(contributions, on="contribution_id", how="left")
+         .merge(documents, on="doc_id", how="left").merge(axes, on="passage_id", how="left")
+         .merge(passage_topics, on="passage_id", how="left").merge(topics, on="topic_key", how="left"))
+    p["axis_name"] = p["axis"].map(lambda a: display_name("axes_short", a) if pd.notna(a) else pd.NA)
+    mentions = t["mentions"]
+    for kind, column in (("frein", "label"), ("cas_usage", "label"), ("acteur", "canonical")):
+        grouped = mentions[mentions["kind"] == kind].groupby("passage_id")[column].agg(_joined)
+        p[kind if kind != "acteur" else "acteurs"] = p["passage_id"].map(grouped).fillna("")
+    file_name = p["doc_path"].fillna("document inconnu").str.rsplit("/", n=1).str[-1]
+    p["locator"] = file_name + ", passage " + (p["seq"].fillna(0).astype(int) + 1).astype(str)
+    p["doc_role_rank"] = p["doc_role"].map({"body": 0, "file": 0, "attachment": 1}).fillna(2)
+    return p
+
+
+def _enrich_mentions(t: dict[str, pd.DataFrame], passages: pd.DataFrame) -> pd.DataFrame:
+    context = passages[["passage_id", "contribution_id", "organisation", "organisation_type", "date", "locator",
+                        "axis", "topic_key"]].rename(columns={"topic_key": "passage_topic_key"})
+    context["passage_text"] = passages["text"]
+    mention_topics = t["mention_topics"][["mention_id", "topic_key"]]
+    return (t["mentions"].merge(context, on="passage_id", how="left")
+            .merge(mention_topics, on="mention_id", how="left"))
+
+
+def load_results(processed_dir: Path, models_dir: Path | None = None) -> Results:
+    """Load every table of ``processed_dir`` (public views) and build the joined passages and mentions.
+
+    ``models_dir`` (for the method page) defaults to ``<repo>/models`` next to ``data/processed``."""
+    processed_dir = Path(processed_dir)
+    tables, present = {}, set()
+    for name in SCHEMAS:
+        tables[name], found = _read(processed_dir, name)
+        if found:
+            present.add(name)
+    if models_dir is None:
+        candidate = processed_dir.resolve().parent.parent / "models"
+        models_dir = candidate if candidate.is_dir() else None
+    passages = _enrich_passages(tables)
+    mentions = _enrich_mentions(tables, passages)
+    return Results(processed_dir, tables, present, models_dir, passages, mentions)

@@ -1,0 +1,126 @@
+"""French text handling for topic words: stop words, cached lemmatisation, readable labels.
+
+Topic words are lemmatised n-grams (``donnée ouvert``) so that inflections do not split a
+theme; labels map them back to their most frequent surface form (``données ouvertes``).
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import pandas as pd
+
+from pipeline.ids import content_hash
+
+FUNCTION_WORDS_FILE = Path(__file__).with_name("function_words_fr.txt")
+_WORD = re.compile(r"^[^\W\d_][\w'’-]*$")
+_PROTECTED = {"collectivité", "collectivités", "donnée", "données"}
+
+
+@lru_cache(maxsize=1)
+def french_stop_words() -> frozenset[str]:
+    """spaCy's French stop words plus this corpus's function words (data file next to the code)."""
+    from spacy.lang.fr.stop_words import STOP_WORDS
+
+    extra = [line.strip().lower() for line in FUNCTION_WORDS_FILE.read_text(encoding="utf-8").splitlines()
+             if line.strip() and not line.startswith("#")]
+    return frozenset((set(STOP_WORDS) | set(extra)) - _PROTECTED)
+
+
+@lru_cache(maxsize=1)
+def _nlp():
+    import spacy
+
+    return spacy.load("fr_core_news_md", disable=["parser", "ner"])
+
+
+class Lemmatiser:
+    """Lemmatise texts with fr_core_news_md, keeping content words only; results cached by text hash.
+
+    Each text becomes two aligned space-joined strings: lemmas (vectorizer input) and the
+    lower-cased surface tokens they came from (used to write labels).
+    """
+
+    def __init__(self, cache: dict[str, tuple[str, str]] | None = None):
+        self.cache: dict[str, tuple[str, str]] = cache or {}
+        self.stop = french_stop_words()
+
+    @classmethod
+    def load(cls, path: Path | None) -> "Lemmatiser":
+        """A lemmatiser whose cache is read from a parquet file (empty when absent)."""
+        if path is None or not Path(path).exists():
+            return cls()
+        df = pd.read_parquet(path)
+        return cls(dict(zip(df["text_hash"], zip(df["lemmas"], df["surface"]))))
+
+    def save(self, path: Path) -> None:
+        """Write the cache atomically to a parquet file."""
+        keys = sorted(self.cache)
+        df = pd.DataFrame({"text_hash": keys, "lemmas": [self.cache[k][0] for k in keys],
+                           "surface": [self.cache[k][1] for k in keys]})
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        df.to_parquet(tmp, index=False)
+        tmp.replace(path)
+
+    def _keep(self, token) -> bool:
+        text = token.text.lower()
+        lemma = token.lemma_.lower()
+        return (len(text) > 1 and bool(_WORD.match(text)) and text not in self.stop and lemma not in self.stop
+                and token.pos_ not in ("DET", "PRON", "ADP", "CCONJ", "SCONJ", "AUX", "PUNCT", "NUM"))
+
+    def lemmatise(self, texts: Sequence[str]) -> tuple[list[str], list[str]]:
+        """(lemma strings, aligned surface strings) for ``texts``, computing only uncached ones."""
+        keys = [content_hash(t, n=20) for t in texts]
+        todo = {}
+        for key, text in zip(keys, texts):
+            if key not in self.cache and key not in todo:
+                todo[key] = text
+        if todo:
+            for key, doc in zip(todo, _nlp().pipe(list(todo.values()), batch_size=64)):
+                kept = [t for t in doc if self._keep(t)]
+                self.cache[key] = (" ".join(t.lemma_.lower().replace(" ", "-") for t in kept),
+                                   " ".join(t.text.lower().replace("’", "'") for t in kept))
+        return [self.cache[k][0] for k in keys], [self.cache[k][1] for k in keys]
+
+
+def surface_forms(lemma_docs: Sequence[str], surface_docs: Sequence[str], wanted: Iterable[str],
+                  max_n: int = 3) -> dict[str, str]:
+    """Most frequent surface form of each wanted lemma n-gram (ties broken alphabetically)."""
+    wanted = set(wanted)
+    counts: dict[str, Counter] = {w: Counter() for w in wanted}
+    for lemmas, surfaces in zip(lemma_docs, surface_docs):
+        lt, st = lemmas.split(), surfaces.split()
+        if len(lt) != len(st):
+            continue
+        for n in range(1, max_n + 1):
+            for i in range(len(lt) - n + 1):
+                gram = " ".join(lt[i:i + n])
+                if gram in counts:
+                    counts[gram][" ".join(st[i:i + n])] += 1
+    return {w: (min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] if c else w) for w, c in counts.items()}
+
+
+def readable_label(words: Sequence[str], surface: dict[str, str], min_terms: int = 2, max_terms: int = 3) -> str:
+    """A French label of 2–4 top terms: redundant terms skipped, surface forms, ``a, b et c``."""
+    chosen: list[str] = []
+    for word in words:
+        tokens = set(word.split())
+        if any(tokens <= set(c.split()) or set(c.split()) <= tokens for c in chosen):
+            # "donnée" is redundant next to "donnée ouvert"; keep the longer, more specific one.
+            longer = [c for c in chosen if set(c.split()) < tokens]
+            if longer and len(tokens) <= 3:
+                chosen[chosen.index(longer[0])] = word
+            continue
+        chosen.append(word)
+        if len(chosen) >= max_terms:
+            break
+    if not chosen:
+        return "Sans libellé"
+    terms = [surface.get(c, c) for c in chosen]
+    text = terms[0] if len(terms) == 1 else ", ".join(terms[:-1]) + " et " + terms[-1]
+    return text[0].upper() + text[1:]

@@ -1,0 +1,189 @@
+"""Fitting one BERTopic model on precomputed embeddings, with outlier reassignment.
+
+UMAP is seeded, HDBSCAN (the ``hdbscan`` package) keeps prediction data, topic words come
+from a CountVectorizer over lemmatised text refined by KeyBERTInspired + MMR. Cluster sizes
+scale with the number of items unless set in the configuration.
+"""
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from pipeline.config import TopicsConfig
+from pipeline.embeddings import EmbeddingCache, embed_with_cache
+
+TINY_CORPUS = 15  # below this many items no clustering is attempted: everything goes to "Divers"
+OUTLIER = -1
+
+logging.getLogger("BERTopic").setLevel(logging.ERROR)
+
+
+def _base_embedder_class():
+    from bertopic.backend import BaseEmbedder
+
+    class EmbedderBackend(BaseEmbedder):
+        """Our :class:`~pipeline.embeddings.Embedder` (and its cache) seen as a BERTopic backend."""
+
+        def __init__(self, embedder, cache: EmbeddingCache | None = None):
+            super().__init__()
+            self.embedder = embedder
+            self.cache = cache
+
+        def embed(self, documents, verbose: bool = False) -> np.ndarray:
+            return embed_with_cache(list(documents), self.embedder, self.cache)
+
+    return EmbedderBackend
+
+
+def embedder_backend(embedder, cache: EmbeddingCache | None = None):
+    """Wrap an Embedder for BERTopic's ``embedding_model=`` (subclass of bertopic.backend.BaseEmbedder)."""
+    return _base_embedder_class()(embedder, cache)
+
+
+@dataclass(frozen=True)
+class ClusterParams:
+    """Effective clustering parameters for one corpus size."""
+
+    min_cluster_size: int
+    min_samples: int
+    n_neighbors: int
+    n_components: int
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def cluster_params(n_items: int, config: TopicsConfig) -> ClusterParams:
+    """Parameters scaled to the corpus: ~0.4·√n items per theme (5–100), ~√n/1.5 neighbours (5–50)."""
+    mcs = config.min_cluster_size or int(np.clip(round(0.4 * math.sqrt(n_items)), 5, 100))
+    mcs = max(2, min(mcs, max(2, n_items // 2)))
+    neighbours = config.n_neighbors or int(np.clip(round(math.sqrt(n_items) / 1.5), 5, 50))
+    neighbours = max(2, min(neighbours, n_items - 1))
+    min_samples = config.min_samples or max(1, mcs // 2)
+    return ClusterParams(mcs, min(min_samples, mcs), neighbours, max(2, min(config.n_components, n_items - 2)))
+
+
+def build_vectorizer(n_items: int):
+    """CountVectorizer over lemma strings: French stop words, 1–2-grams, rare terms dropped on large corpora."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from pipeline.topics.french import french_stop_words
+
+    return CountVectorizer(token_pattern=r"\S+", lowercase=False, ngram_range=(1, 2),
+                           stop_words=sorted(french_stop_words()), min_df=2 if n_items >= 40 else 1)
+
+
+def build_topic_model(params: ClusterParams, config: TopicsConfig, backend, n_items: int):
+    """An unfitted BERTopic with seeded UMAP and hdbscan.HDBSCAN (no representation model yet)."""
+    import hdbscan
+    from bertopic import BERTopic
+    from bertopic.vectorizers import ClassTfidfTransformer
+    from umap import UMAP
+
+    umap_model = UMAP(n_neighbors=params.n_neighbors, n_components=params.n_components, min_dist=0.0,
+                      metric="cosine", random_state=config.seed, init="spectral" if n_items >= 60 else "random")
+    hdbscan_model = hdbscan.HDBSCAN(min_cluster_size=params.min_cluster_size, min_samples=params.min_samples,
+                                    metric="euclidean", cluster_selection_method="eom", prediction_data=True)
+    return BERTopic(embedding_model=backend, umap_model=umap_model, hdbscan_model=hdbscan_model,
+                    vectorizer_model=build_vectorizer(n_items),
+                    ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
+                    top_n_words=10, calculate_probabilities=False, verbose=False)
+
+
+def representation_models(config: TopicsConfig):
+    """KeyBERTInspired then MaximalMarginalRelevance: specific, non-redundant topic words."""
+    from bertopic.representation import KeyBERTInspired, MaximalMarginalRelevance
+
+    return [KeyBERTInspired(top_n_words=15, nr_repr_docs=5, random_state=config.seed),
+            MaximalMarginalRelevance(diversity=config.mmr_diversity, top_n_words=10)]
+
+
+def centroids_of(embeddings: np.ndarray, labels: np.ndarray, topic_ids: Sequence[int]) -> np.ndarray:
+    """Unit-norm mean embedding of each topic's members, rows in ``topic_ids`` order."""
+    rows = []
+    for t in topic_ids:
+        mean = embeddings[labels == t].mean(axis=0)
+        rows.append(mean / max(np.linalg.norm(mean), 1e-12))
+    return np.vstack(rows).astype(np.float32) if rows else np.zeros((0, embeddings.shape[1]), np.float32)
+
+
+def nearest_centroid(embeddings: np.ndarray, centroids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index of the most similar centroid and that cosine similarity, for each (unit) embedding."""
+    if len(centroids) == 0 or len(embeddings) == 0:
+        return np.full(len(embeddings), -1), np.zeros(len(embeddings))
+    sims = embeddings @ centroids.T
+    best = sims.argmax(axis=1)
+    return best, sims[np.arange(len(embeddings)), best]
+
+
+@dataclass
+class FitResult:
+    """Outcome of one fit: BERTopic labels per item (``-1`` = Divers) and what describes each topic."""
+
+    labels: np.ndarray
+    similarity: np.ndarray  # cosine similarity to the assigned centroid (0 for Divers)
+    topic_ids: list[int]
+    centroids: np.ndarray
+    words: dict[int, list[str]]
+    hierarchy: pd.DataFrame | None
+    topic_model: object | None
+    params: ClusterParams | None
+    notes: list[str] = field(default_factory=list)
+
+
+def fit_topics(lemma_docs: list[str], embeddings: np.ndarray, config: TopicsConfig, backend) -> FitResult:
+    """Fit BERTopic on items already sorted by id, reassign close outliers, extract words and hierarchy."""
+    n = len(lemma_docs)
+    if n < TINY_CORPUS:
+        return FitResult(np.full(n, OUTLIER), np.zeros(n), [], np.zeros((0, embeddings.shape[1]), np.float32),
+                         {}, None, None, None, [f"corpus_trop_petit: {n} éléments (< {TINY_CORPUS}), tout en Divers"])
+    params = cluster_params(n, config)
+    model = build_topic_model(params, config, backend, n)
+    raw, _ = model.fit_transform(lemma_docs, embeddings=embeddings)
+    raw = np.asarray(raw)
+    topic_ids = sorted(t for t in set(raw.tolist()) if t != OUTLIER)
+    if not topic_ids:
+        return FitResult(np.full(n, OUTLIER), np.zeros(n), [], np.zeros((0, embeddings.shape[1]), np.float32),
+                         {}, None, None, params, [f"aucun_theme: HDBSCAN n'a trouvé aucun groupe parmi {n} éléments"])
+    centroids = centroids_of(embeddings, raw, topic_ids)
+    best, sim = nearest_centroid(embeddings, centroids)
+    labels = raw.copy()
+    reassign = (raw == OUTLIER) & (sim >= config.outlier_similarity)
+    labels[reassign] = np.asarray(topic_ids)[best[reassign]]
+    index_of = {t: i for i, t in enumerate(topic_ids)}
+    similarity = np.array([sim[i] if labels[i] == raw[i] and labels[i] != OUTLIER else 0.0 for i in range(n)])
+    for i in np.flatnonzero(labels != OUTLIER):
+        similarity[i] = float(embeddings[i] @ centroids[index_of[labels[i]]])
+    model.update_topics(lemma_docs, topics=labels.tolist(), vectorizer_model=build_vectorizer(n),
+                        representation_model=representation_models(config))
+    words = {t: [w for w, _ in model.get_topic(t) if w] for t in topic_ids}
+    hierarchy, notes = None, []
+    if len(topic_ids) >= 3:
+        try:
+            hierarchy = model.hierarchical_topics(lemma_docs)
+        except Exception as exc:  # a degenerate c-TF-IDF matrix must not stop the run
+            notes.append(f"hierarchie_impossible: {exc}")
+    return FitResult(labels, similarity, topic_ids, centroids, words, hierarchy, model, params, notes)
+
+
+def cluster_leftovers(embeddings: np.ndarray, min_cluster_size: int, config: TopicsConfig) -> np.ndarray:
+    """HDBSCAN among items no stored topic explains (update mode); ``-1`` = still unexplained."""
+    import hdbscan
+
+    n = len(embeddings)
+    if n < max(min_cluster_size, 2):
+        return np.full(n, OUTLIER)
+    points = embeddings
+    if n > 60:
+        from umap import UMAP
+
+        points = UMAP(n_neighbors=min(15, n - 1), n_components=min(config.n_components, n - 2), min_dist=0.0,
+                      metric="cosine", random_state=config.seed).fit_transform(embeddings)
+    model = hdbscan.HDBSCAN(min_cluster_size=min_cluster_size, min_samples=max(1, min_cluster_size // 2),
+                            metric="euclidean", prediction_data=True)
+    return model.fit_predict(points.astype(np.float64))

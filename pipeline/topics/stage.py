@@ -1,0 +1,112 @@
+"""The ``topics`` stage: three models (passages, barriers, use cases) and the cross tables."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.config import TopicsConfig
+from pipeline.embeddings import EmbeddingCache
+from pipeline.schemas import empty, validate
+from pipeline.topics.french import Lemmatiser
+from pipeline.topics.themes import ModelOutput, model_topics
+
+MENTION_MODELS = {"freins": "frein", "cas_usage": "cas_usage"}
+CONTEXT_SEPARATOR = " — "
+
+
+def mention_items(mentions: pd.DataFrame | None, passages: pd.DataFrame, kind: str) -> tuple[pd.DataFrame, list]:
+    """Spans of one kind embedded with their passage as context; mentions without a passage are rejected."""
+    if mentions is None or mentions.empty:
+        return pd.DataFrame({"item_id": [], "text": []}), []
+    spans = mentions[mentions["kind"] == kind]
+    merged = spans.merge(passages[["passage_id", "text"]].rename(columns={"text": "passage_text"}),
+                         on="passage_id", how="left")
+    orphan = merged["passage_text"].isna()
+    rejects = [(m, f"passage_absent: mention {kind} sans passage connu") for m in merged.loc[orphan, "mention_id"]]
+    merged = merged[~orphan]
+    text = merged["text"].fillna("").astype(str) + CONTEXT_SEPARATOR + merged["passage_text"].astype(str)
+    return pd.DataFrame({"item_id": merged["mention_id"].astype(str), "text": text}), rejects
+
+
+def _previous_assignments(previous: dict | None, model: str) -> pd.DataFrame | None:
+    if not previous:
+        return None
+    if model == "passages":
+        table = previous.get("passage_topics")
+        return None if table is None else table.rename(columns={"passage_id": "item_id"})
+    table = previous.get("mention_topics")
+    if table is None or table.empty:
+        return None
+    return table[table["model"] == model].rename(columns={"mention_id": "item_id"})
+
+
+def cross_tables(passage_topics: pd.DataFrame, mention_topics: pd.DataFrame, mentions: pd.DataFrame | None,
+                 passages: pd.DataFrame, axes: pd.DataFrame | None,
+                 contributions: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
+    """Passages per theme and axis, organisation type and month (mention themes counted via their passage)."""
+    links = [passage_topics[["passage_id", "topic_key"]]]
+    if mentions is not None and not mention_topics.empty:
+        links.append(mention_topics.merge(mentions[["mention_id", "passage_id"]], on="mention_id")[
+            ["passage_id", "topic_key"]])
+    link = pd.concat(links, ignore_index=True).drop_duplicates()
+    link = link.merge(passages[["passage_id", "contribution_id"]], on="passage_id", how="left")
+    out = {}
+    if axes is not None and not axes.empty and "axis" in axes:
+        by_axis = link.merge(axes[["passage_id", "axis"]], on="passage_id")
+        out["topic_axis"] = (by_axis.groupby(["topic_key", "axis"]).size().rename("n_passages").reset_index())
+    else:
+        out["topic_axis"] = empty("topic_axis")
+    contrib = (contributions[["contribution_id", "organisation_type", "date"]]
+               if contributions is not None and not contributions.empty
+               else pd.DataFrame({"contribution_id": [], "organisation_type": [], "date": []}))
+    joined = link.merge(contrib, on="contribution_id", how="left")
+    joined["organisation_type"] = joined["organisation_type"].fillna("inconnu").replace("", "inconnu")
+    month = joined["date"].astype("string").str.extract(r"^(\d{4}-\d{2})", expand=False)
+    joined["month"] = month.fillna("inconnu")
+    out["topic_org_type"] = (joined.groupby(["topic_key", "organisation_type"], dropna=False)
+                             .agg(n_passages=("passage_id", "nunique"), n_contributions=("contribution_id", "nunique"))
+                             .reset_index())
+    out["topic_time"] = joined.groupby(["topic_key", "month"]).agg(n_passages=("passage_id", "nunique")).reset_index()
+    return out
+
+
+def run_topics(passages: pd.DataFrame, mentions: pd.DataFrame | None, axes: pd.DataFrame | None,
+               contributions: pd.DataFrame | None, previous: dict[str, pd.DataFrame] | None,
+               config: TopicsConfig, embedder, cache: EmbeddingCache | None,
+               models_dir: Path) -> dict[str, pd.DataFrame]:
+    """Fit or update the three topic models and return validated tables plus ``rejects`` (id, reason).
+
+    ``models_dir`` holds one sub-folder per model (``passages``, ``freins``, ``cas_usage``);
+    update mode is used when a saved model exists and ``config.refit`` is false.
+    """
+    models_dir = Path(models_dir)
+    lemmas_file = models_dir / "lemmas.parquet"
+    lemmatiser = Lemmatiser.load(lemmas_file)
+    outputs: dict[str, ModelOutput] = {}
+    rejects: list[tuple[str, str]] = []
+    items = passages[["passage_id", "text"]].rename(columns={"passage_id": "item_id"})
+    outputs["passages"] = model_topics("passages", items, _previous_assignments(previous, "passages"), config,
+                                       embedder, cache, models_dir / "passages", lemmatiser)
+    for model, kind in MENTION_MODELS.items():
+        items, orphans = mention_items(mentions, passages, kind)
+        rejects += orphans
+        outputs[model] = model_topics(model, items, _previous_assignments(previous, model), config,
+                                      embedder, cache, models_dir / model, lemmatiser)
+    lemmatiser.save(lemmas_file)
+    for out in outputs.values():
+        rejects += out.rejects
+    passage_topics = outputs["passages"].assignments.rename(columns={"item_id": "passage_id"})
+    mention_topics = pd.concat([out.assignments.rename(columns={"item_id": "mention_id"}).assign(model=name)
+                                for name, out in outputs.items() if name != "passages"], ignore_index=True)
+    tables = {
+        "topics": pd.concat([out.topics for out in outputs.values()], ignore_index=True),
+        "passage_topics": passage_topics,
+        "mention_topics": mention_topics,
+        "topic_hierarchy": pd.concat([out.hierarchy for out in outputs.values()], ignore_index=True),
+        **cross_tables(passage_topics, mention_topics, mentions, passages, axes, contributions),
+    }
+    tables = {name: validate(df, name) for name, df in tables.items()}
+    tables["rejects"] = pd.DataFrame({"id": [r[0] for r in rejects], "reason": [r[1] for r in rejects]},
+                                     dtype="string")
+    return tables

@@ -1,0 +1,226 @@
+"""One topic model end to end: fit or update, stable keys, topic/assignment/hierarchy tables."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipeline.config import TopicsConfig
+from pipeline.embeddings import EmbeddingCache, embed_with_cache
+from pipeline.ids import content_hash
+from pipeline.topics.french import Lemmatiser, readable_label, surface_forms
+from pipeline.topics.model import (OUTLIER, build_vectorizer, cluster_leftovers, cluster_params, embedder_backend,
+                                   fit_topics, nearest_centroid, centroids_of)
+from pipeline.topics.registry import Registry, TopicEntry, divers_key, match_keys, topic_key_for
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ModelOutput:
+    """Tables of one model (item ids are passage or mention ids) and what happened."""
+
+    topics: pd.DataFrame
+    assignments: pd.DataFrame  # item_id, topic_key, probability
+    hierarchy: pd.DataFrame
+    rejects: list[tuple[str, str]] = field(default_factory=list)
+    mode: str = "fit"
+    unassigned_share: float = 0.0
+
+
+def ctfidf_words(lemma_docs: list[str], keys: list[str], wanted: list[str], top_n: int = 10) -> dict[str, list[str]]:
+    """Top c-TF-IDF n-grams of the ``wanted`` groups, the other groups serving as contrast."""
+    from bertopic.vectorizers import ClassTfidfTransformer
+
+    frame = pd.DataFrame({"doc": lemma_docs, "key": keys}).groupby("key", sort=True)["doc"].agg(" ".join)
+    try:
+        counts = build_vectorizer(len(lemma_docs)).fit(lemma_docs)
+        matrix = ClassTfidfTransformer(reduce_frequent_words=True).fit_transform(counts.transform(frame.values))
+    except ValueError:  # empty vocabulary
+        return {k: [] for k in wanted}
+    vocab = counts.get_feature_names_out()
+    out = {}
+    for key in wanted:
+        row = matrix[frame.index.get_loc(key)].toarray().ravel()
+        order = sorted(np.flatnonzero(row), key=lambda j: (-row[j], vocab[j]))[:top_n]
+        out[key] = [str(vocab[j]) for j in order]
+    return out
+
+
+def _hierarchy_rows(model: str, hier: pd.DataFrame | None, key_of: dict[int, str]) -> list[dict]:
+    """BERTopic's merge table as rows (node_key, parent_key, words, distance) with stable node keys."""
+    if hier is None or hier.empty:
+        return []
+    leaves_of = {str(r.Parent_ID): sorted(key_of[int(t)] for t in r.Topics) for r in hier.itertuples()}
+    node_key = {str(i): k for i, k in key_of.items()}
+    node_key.update({pid: f"{model}-n-" + content_hash(*leaves, n=10) for pid, leaves in leaves_of.items()})
+    words = {str(r.Parent_ID): [w for w in str(r.Parent_Name).split("_") if w] for r in hier.itertuples()}
+    rows = {}
+    for r in hier.itertuples():
+        for child in (str(r.Child_Left_ID), str(r.Child_Right_ID)):
+            rows[node_key[child]] = {"node_key": node_key[child], "parent_key": node_key[str(r.Parent_ID)],
+                                     "words": words.get(child), "distance": float(r.Distance)}
+    for pid in leaves_of:
+        if node_key[pid] not in rows:
+            rows[node_key[pid]] = {"node_key": node_key[pid], "parent_key": None, "words": words[pid],
+                                   "distance": None}
+    return sorted(rows.values(), key=lambda r: r["node_key"])
+
+
+def _fit(model: str, ids: list[str], emb: np.ndarray, lemmas: list[str], old: Registry | None,
+         config: TopicsConfig, backend, embedder_id: str) -> tuple[Registry | None, np.ndarray, np.ndarray, list]:
+    """Fit from scratch; keys matched to ``old`` (refit) or hashed from members. Returns labels as keys."""
+    result = fit_topics(lemmas, emb, config, backend)
+    notes = [(divers_key(model), note) for note in result.notes]
+    matched = match_keys(result.centroids, old, config.match_threshold)
+    key_of: dict[int, str] = {}
+    for i, t in enumerate(result.topic_ids):
+        key = matched.get(i) or topic_key_for([ids[j] for j in np.flatnonzero(result.labels == t)])
+        while key in key_of.values():
+            key = "t-" + content_hash(key, n=12)
+        key_of[t] = key
+    keys = np.array([key_of.get(int(t), divers_key(model)) for t in result.labels], dtype=object)
+    if not result.topic_ids:
+        return None, keys, result.similarity, notes
+    hierarchy = _hierarchy_rows(model, result.hierarchy, key_of)
+    parent = {r["node_key"]: r["parent_key"] for r in hierarchy}
+    entries = [TopicEntry(key_of[t], int(t), "", result.words.get(t, []), False, parent.get(key_of[t]))
+               for t in result.topic_ids]
+    meta = {"n_items": len(ids), "params": result.params.as_dict(), "seed": config.seed,
+            "mode": "refit" if old is not None else "fit"}
+    registry = Registry(model, embedder_id, entries, result.centroids, hierarchy, meta)
+    registry.topic_model = result.topic_model
+    return registry, keys, result.similarity, notes
+
+
+def _update(model: str, ids: list[str], emb: np.ndarray, lemmas: list[str], registry: Registry,
+            previous: pd.DataFrame | None, config: TopicsConfig) -> tuple[np.ndarray, np.ndarray, list]:
+    """Old items keep their key; new ones go to the nearest stored centroid; the rest may form emerging topics."""
+    known = set(registry.keys) | {registry.divers_key}
+    prev = {}
+    if previous is not None and len(previous):
+        prev = {r.item_id: (r.topic_key, float(r.probability if pd.notna(r.probability) else 0.0))
+                for r in previous.itertuples() if r.topic_key in known}
+    keys = np.empty(len(ids), dtype=object)
+    sims = np.zeros(len(ids))
+    new = [i for i, item in enumerate(ids) if item not in prev]
+    for i, item in enumerate(ids):
+        if item in prev:
+            keys[i], sims[i] = prev[item]
+    best, sim = nearest_centroid(emb[new], registry.centroids)
+    leftovers = []
+    for j, i in enumerate(new):
+        if best[j] >= 0 and sim[j] >= config.outlier_similarity:
+            keys[i], sims[i] = registry.topics[best[j]].key, float(sim[j])
+        else:
+            keys[i] = registry.divers_key
+            leftovers.append(i)
+    mcs = registry.meta.get("params", {}).get("min_cluster_size") or cluster_params(len(ids), config).min_cluster_size
+    labels = cluster_leftovers(emb[leftovers], mcs, config) if leftovers else np.array([], dtype=int)
+    emerging = sorted(set(labels.tolist()) - {OUTLIER})
+    new_keys = []
+    for t in emerging:
+        members = [leftovers[j] for j in np.flatnonzero(labels == t)]
+        key = topic_key_for([ids[i] for i in members])
+        centroid = centroids_of(emb[members], np.zeros(len(members)), [0])
+        for i in members:
+            keys[i], sims[i] = key, float(emb[i] @ centroid[0])
+        root = next((h["node_key"] for h in registry.hierarchy if h["parent_key"] is None), None)
+        registry.topics.append(TopicEntry(key, None, "", [], True, root))
+        registry.centroids = np.vstack([registry.centroids, centroid])
+        new_keys.append(key)
+    if new_keys:
+        words = ctfidf_words(lemmas, [str(k) for k in keys], new_keys)
+        for entry in registry.topics:
+            if entry.key in words:
+                entry.words = words[entry.key]
+    notes = [(k, f"theme_emergent: nouveau thème de {int((keys == k).sum())} éléments") for k in new_keys]
+    return keys, sims, notes
+
+
+def _representatives(keys: np.ndarray, ids: list[str], emb: np.ndarray, registry: Registry | None, n: int) -> dict:
+    if registry is None:
+        return {}
+    out = {}
+    for entry, centroid in zip(registry.topics, registry.centroids):
+        members = np.flatnonzero(keys == entry.key)
+        scores = emb[members] @ centroid
+        order = sorted(range(len(members)), key=lambda j: (-round(float(scores[j]), 6), ids[members[j]]))[:n]
+        out[entry.key] = " ".join(ids[members[j]] for j in order)
+    return out
+
+
+def model_topics(model: str, items: pd.DataFrame, previous: pd.DataFrame | None, config: TopicsConfig,
+                 embedder, cache: EmbeddingCache | None, model_dir: Path | None,
+                 lemmatiser: Lemmatiser | None = None) -> ModelOutput:
+    """Themes of ``items`` (columns item_id, text) for one model: fit, refit or update per config and saved state."""
+    lemmatiser = lemmatiser or Lemmatiser()
+    items = items.drop_duplicates("item_id").sort_values("item_id", kind="stable").reset_index(drop=True)
+    blank = items["text"].fillna("").str.strip() == ""
+    rejects = [(i, f"texte_vide: élément sans texte ({model})") for i in items.loc[blank, "item_id"]]
+    items = items[~blank].reset_index(drop=True)
+    ids, texts = items["item_id"].astype(str).tolist(), items["text"].astype(str).tolist()
+    emb = embed_with_cache(texts, embedder, cache) if texts else np.zeros((0, 1), np.float32)
+    lemmas, surfaces = lemmatiser.lemmatise(texts)
+    backend = embedder_backend(embedder, cache)
+    registry = Registry.load(model_dir) if model_dir is not None else None
+    if registry is not None and registry.embedder_id != embedder.model_id:
+        rejects.append((divers_key(model), f"refit_force: modèle enregistré avec {registry.embedder_id}, "
+                                           f"embeddings actuels {embedder.model_id}; clés non reprises"))
+        registry = None
+        config_refit = True
+    else:
+        config_refit = config.refit
+    if registry is not None and not config_refit and ids:
+        mode = "update"
+        keys, sims, notes = _update(model, ids, emb, lemmas, registry, previous, config)
+        save_model = None
+    else:
+        mode = "refit" if registry is not None else "fit"
+        registry_new, keys, sims, notes = _fit(model, ids, emb, lemmas, registry if config_refit else None,
+                                               config, backend, embedder.model_id)
+        registry = registry_new
+        save_model = getattr(registry, "topic_model", None)
+    rejects += notes
+    keys = np.asarray(keys, dtype=object)
+    divers = divers_key(model)
+    if registry is not None:
+        wanted = {w for t in registry.topics for w in t.words} | {w for h in registry.hierarchy for w in h["words"] or []}
+        surface = surface_forms(lemmas, surfaces, wanted)
+        for entry in registry.topics:
+            if not entry.label:
+                entry.label = readable_label(entry.words, surface)
+        for node in registry.hierarchy:
+            node.setdefault("label", None)
+            if not node["label"]:
+                node["label"] = readable_label(node["words"] or [], surface)
+        if model_dir is not None:
+            registry.save(model_dir, save_model)
+    n_divers = int((keys == divers).sum())
+    share = n_divers / len(ids) if ids else 0.0
+    reps = _representatives(keys, ids, emb, registry, config.n_representatives)
+    rows = [{"topic_key": t.key, "model": model, "label": t.label, "words": ", ".join(t.words),
+             "size": int((keys == t.key).sum()), "emerging": t.emerging, "parent_key": t.parent_key,
+             "representative_ids": reps.get(t.key, "")} for t in (registry.topics if registry else [])]
+    rows.append({"topic_key": divers, "model": model, "label": f"Divers (non classés : {share:.1%})",
+                 "words": "", "size": n_divers, "emerging": False, "parent_key": None,
+                 "representative_ids": ""})
+    assignments = pd.DataFrame({"item_id": ids, "topic_key": keys.astype(str) if len(keys) else [],
+                                "probability": np.clip(np.where(keys == divers, 0.0, sims), 0, 1)
+                                if len(keys) else []})
+    hierarchy = pd.DataFrame([{"model": model, "node_key": h["node_key"], "parent_key": h["parent_key"],
+                               "label": h["label"], "distance": h["distance"]}
+                              for h in (registry.hierarchy if registry else [])],
+                             columns=["model", "node_key", "parent_key", "label", "distance"])
+    if registry is not None:
+        root = hierarchy.loc[hierarchy["parent_key"].isna(), "node_key"]
+        extra = [{"model": model, "node_key": t.key, "parent_key": root.iloc[0] if len(root) else None,
+                  "label": t.label, "distance": None}
+                 for t in registry.topics if t.key not in set(hierarchy["node_key"])]
+        hierarchy = pd.concat([hierarchy, pd.DataFrame(extra, columns=hierarchy.columns)], ignore_index=True)
+    log.info("%s: %d éléments, mode %s, %d thèmes, %.1f %% en Divers", model, len(ids), mode,
+             len(rows) - 1, 100 * share)
+    return ModelOutput(pd.DataFrame(rows), assignments, hierarchy, rejects, mode, share)
