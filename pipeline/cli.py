@@ -60,9 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
         "recover": "finish an interrupted commit and remove temporary files",
     }
     for name, help_text in extra.items():
-        command = sub.add_parser(name, help=help_text)
+        command = sub.add_parser(name, help=help_text, description=f"{help_text}. Other options are passed to the command "
+                                 "(see its --help).", add_help=False)
         _paths(command)
-        command.add_argument("args", nargs=argparse.REMAINDER, help="options passed to the command")
     return parser
 
 
@@ -75,7 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code (non-zero only when the tool itself fails)."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # corrupt PDFs are reported in the manifest
-    args = build_parser().parse_args(argv)
+    args, rest = build_parser().parse_known_args(argv)
+    if args.command == "run" or args.command in STAGE_NAMES:
+        if rest:
+            build_parser().error(f"unrecognized arguments: {' '.join(rest)}")
     config = _config(args)
     if args.command == "run" or args.command in STAGE_NAMES:
         from pipeline.runner import run_pipeline
@@ -97,4 +100,4 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from pipeline.commands import dispatch
 
-    return dispatch(args.command, config, args.args)
+    return dispatch(args.command, config, [a for a in rest if a != "--"])

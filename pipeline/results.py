@@ -8,10 +8,12 @@ the schema's columns, so callers can say "non disponible" instead of crashing.
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -20,6 +22,9 @@ from pipeline.schemas import SCHEMAS, empty, public_view
 LABELS_FILE = Path(__file__).with_name("report") / "labels.yaml"
 AXES_FILE = Path(__file__).with_name("axes") / "axes.yaml"
 MIN_QUOTE_WORDS = 8  # shorter passages (titles, salutations) make poor quotes
+QUOTE_COLUMNS = ["passage_id", "contribution_id", "organisation", "organisation_type", "date", "locator", "texte", "extrait"]
+QUOTE_SOURCE_COLUMNS = ["passage_id", "contribution_id", "near_duplicate_group", "organisation", "organisation_type",
+                        "date", "locator", "text", "n_words", "probability", "topic_probability"]
 
 
 @lru_cache(maxsize=1)
@@ -83,6 +88,28 @@ class Results:
     @property
     def axis_names(self) -> dict[str, str]:
         return display_labels()["axes"]
+
+    def subset(self, organisation_type: str | None = None, organisation: str | None = None) -> "Results":
+        """The same results restricted to the contributions of an organisation type and/or organisation
+        (the actor network is recomputed from the remaining mentions)."""
+        c = self.contributions
+        keep = pd.Series(True, index=c.index)
+        if organisation_type:
+            keep &= (c["organisation_type"] == organisation_type).fillna(False)
+        if organisation:
+            keep &= (c["organisation"] == organisation).fillna(False)
+        ids = set(c.loc[keep.to_numpy(dtype=bool), "contribution_id"])
+        passages = self.passages[self.passages["contribution_id"].isin(ids)]
+        pids = set(passages["passage_id"])
+        mentions = self.mentions[self.mentions["passage_id"].isin(pids)]
+        tables = dict(self.tables)
+        for name in ("contributions", "documents", "passages", "manifest"):
+            tables[name] = tables[name][tables[name]["contribution_id"].isin(ids)]
+        for name in ("axes", "passage_topics", "mentions"):
+            tables[name] = tables[name][tables[name]["passage_id"].isin(pids)]
+        tables["mention_topics"] = tables["mention_topics"][tables["mention_topics"]["mention_id"].isin(set(mentions["mention_id"]))]
+        tables["actor_links"] = _actor_links(mentions)
+        return Results(self.processed_dir, tables, set(self.present), self.models_dir, passages, mentions)
 
     # -- aggregates --------------------------------------------------------------
     def counts_by_org_type(self, axis: str | None = None, topic_key: str | None = None,
@@ -185,33 +212,49 @@ class Results:
         """Up to ``n`` verbatim quotes matching every given filter, most representative first, one per
         contribution before any second one. Columns: passage_id, contribution_id, organisation,
         organisation_type, date, locator, texte (the passage) and extrait (the matched span, if any)."""
-        p = self._filter_passages(axis=axis, topic_key=topic_key).copy()
-        p["extrait"] = pd.Series(pd.NA, index=p.index, dtype="string")
-        p["score"] = 0.0
-        if axis:
-            p["score"] = p["probability"].fillna(0).astype(float)
-        if topic_key:
-            p["score"] = p["topic_probability"].fillna(0).astype(float)
-            reps = self.topics.loc[self.topics["topic_key"] == topic_key, "representative_ids"].dropna()
-            rep_ids = set(" ".join(reps).split())
-            p.loc[p["passage_id"].isin(rep_ids), "score"] += 1.0
+        p = self.passages
+        mask = np.ones(len(p), dtype=bool)
+        for column, value in (("axis", axis), ("topic_key", topic_key)):
+            if value:
+                mask &= (p[column] == value).fillna(False).to_numpy(dtype=bool)
+        extract: dict[str, str] = {}
+        bonus: dict[str, float] = defaultdict(float)
         for kind, value, column in (("frein", frein_label, "label"), ("cas_usage", cas_usage_label, "label"),
                                     ("acteur", actor, "canonical")):
             if value is None:
                 continue
-            m = self.mentions[(self.mentions["kind"] == kind) & (self.mentions[column] == value)]
-            best = m.sort_values("score", ascending=False).drop_duplicates("passage_id").set_index("passage_id")
-            p = p[p["passage_id"].isin(best.index)].copy()
-            p["extrait"] = p["passage_id"].map(best["text"]).astype("string")
-            p["score"] = p["score"] + p["passage_id"].map(best["score"]).fillna(0).astype(float)
-        p["long_enough"] = p["n_words"].fillna(0) >= MIN_QUOTE_WORDS
-        p = p.sort_values(["long_enough", "score", "passage_id"], ascending=[False, False, True])
-        p["rank_in_contribution"] = p.groupby("contribution_id").cumcount()
-        p = p.sort_values(["rank_in_contribution", "long_enough", "score", "passage_id"],
-                          ascending=[True, False, False, True]).head(n)
-        out = p[["passage_id", "contribution_id", "organisation", "organisation_type", "date", "locator",
-                 "text", "extrait"]].rename(columns={"text": "texte"})
-        return out.reset_index(drop=True)
+            m = self.mentions
+            hits = m.loc[((m["kind"] == kind) & (m[column] == value)).fillna(False).to_numpy(dtype=bool),
+                         ["passage_id", "text", "score"]]
+            best: dict[str, tuple[str, float]] = {}
+            for pid, text, score in hits.itertuples(index=False):
+                score = 0.0 if pd.isna(score) else float(score)
+                if pid not in best or score > best[pid][1]:
+                    best[pid] = (text, score)
+            mask &= p["passage_id"].isin(list(best)).to_numpy(dtype=bool)
+            for pid, (text, score) in best.items():
+                extract[pid] = text
+                bonus[pid] += score
+        rep_ids: set[str] = set()
+        if topic_key:
+            reps = self.topics.loc[self.topics["topic_key"] == topic_key, "representative_ids"].dropna()
+            rep_ids = set(" ".join(reps).split())
+        rows = p.loc[mask, QUOTE_SOURCE_COLUMNS].to_dict("records")
+        for r in rows:
+            base = r["probability"] if axis else r["topic_probability"] if topic_key else 0.0
+            base = 0.0 if base is None or pd.isna(base) else float(base)
+            r["score"] = base + (1.0 if r["passage_id"] in rep_ids else 0.0) + bonus.get(r["passage_id"], 0.0)
+            r["short"] = not (r["n_words"] is not None and not pd.isna(r["n_words"]) and r["n_words"] >= MIN_QUOTE_WORDS)
+            r["extrait"] = extract.get(r["passage_id"])
+        rows.sort(key=lambda r: (r["short"], -r["score"], r["passage_id"]))
+        # one quote per contribution (and per group of near-identical template letters) before any second one
+        seen: dict[str, int] = defaultdict(int)
+        for r in rows:
+            group = r["near_duplicate_group"] if isinstance(r["near_duplicate_group"], str) else r["contribution_id"]
+            r["rank"], seen[group] = seen[group], seen[group] + 1
+        rows.sort(key=lambda r: (r["rank"], r["short"], -r["score"], r["passage_id"]))
+        out = pd.DataFrame(rows[:n], columns=QUOTE_SOURCE_COLUMNS + ["extrait"]).rename(columns={"text": "texte"})
+        return out[QUOTE_COLUMNS]
 
     def search(self, keyword: str) -> pd.DataFrame:
         """Passages containing ``keyword`` (case-insensitive), with their contribution and locator."""
@@ -258,8 +301,24 @@ class Results:
         return found
 
 
+def _actor_links(mentions: pd.DataFrame) -> pd.DataFrame:
+    """Actor pairs cited in the same passage, as in the ``actor_links`` table."""
+    actors = mentions[(mentions["kind"] == "acteur") & mentions["canonical"].notna()]
+    counts: dict[tuple[str, str], list] = {}
+    for (pid, cid), group in actors.groupby(["passage_id", "contribution_id"]):
+        names = sorted(set(group["canonical"]))
+        for i, source in enumerate(names):
+            for target in names[i + 1:]:
+                entry = counts.setdefault((source, target), [0, set()])
+                entry[0] += 1
+                entry[1].add(cid)
+    rows = [{"source": s, "target": t, "n_passages": n, "n_contributions": len(c)} for (s, t), (n, c) in counts.items()]
+    return pd.DataFrame(rows, columns=["source", "target", "n_passages", "n_contributions"])
+
+
 def _enrich_passages(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    contributions = t["contributions"][["contribution_id", "organisation", "organisation_type", "date"]]
+    contributions = t["contributions"][["contribution_id", "organisation", "organisation_type", "date",
+                                        "near_duplicate_group"]]
     documents = t["documents"][["doc_id", "path", "format", "role"]].rename(
         columns={"path": "doc_path", "format": "doc_format", "role": "doc_role"})
     axes = t["axes"].drop(columns=["model_version"])
@@ -272,7 +331,7 @@ def _enrich_passages(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
     mentions = t["mentions"]
     for kind, column in (("frein", "label"), ("cas_usage", "label"), ("acteur", "canonical")):
         grouped = mentions[mentions["kind"] == kind].groupby("passage_id")[column].agg(_joined)
-        p[kind if kind != "acteur" else "acteurs"] = p["passage_id"].map(grouped).fillna("")
+        p[kind if kind != "acteur" else "acteurs"] = p["passage_id"].map(grouped.to_dict()).astype("string").fillna("")
     file_name = p["doc_path"].fillna("document inconnu").str.rsplit("/", n=1).str[-1]
     p["locator"] = file_name + ", passage " + (p["seq"].fillna(0).astype(int) + 1).astype(str)
     p["doc_role_rank"] = p["doc_role"].map({"body": 0, "file": 0, "attachment": 1}).fillna(2)

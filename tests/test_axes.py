@@ -200,3 +200,39 @@ def test_saved_model_refuses_tampered_files(trained, embedder, cache, tmp_path):
     (copy / META_FILE).write_text(json.dumps(header))
     with pytest.raises(ModelIntegrityError, match="checksum"):
         load_model(copy)
+
+
+def test_annotate_cli_writes_a_review_sheet_and_empty_input_is_fine(trained, embedder, cache, tmp_path):
+    _, annotations, models = trained
+    texts = ["Nous manquons de moyens.", "La donnée est un sujet pour nos élus et nos agents.",
+             "Les données du délégataire et la confiance des habitants.", "Bonjour à tous."]
+    passages = pd.DataFrame({"passage_id": [f"p{i}" for i in range(4)], "text": texts})
+    axes, _ = classify_passages(passages, FAST, embedder, cache, models, annotations)
+    passages.to_parquet(tmp_path / "passages.parquet")
+    axes.to_parquet(tmp_path / "axes.parquet")
+    out = tmp_path / "revue.csv"
+    assert axes_cli(["--annotations", str(annotations), "--models", str(models), "--processed", str(tmp_path),
+                     "annotate", "--output", str(out), "-n", "2"]) == 0
+    sheet = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    margins = (axes["probability"] - axes["probability_2"]).to_numpy()
+    assert list(sheet["passage_id"]) == list(axes["passage_id"].to_numpy()[np.argsort(margins, kind="stable")][:2])
+    assert (sheet["axe_corrige"] == "").all()
+    empty, rejects = classify_passages(passages.iloc[:0], FAST, embedder, cache, models, annotations)
+    assert len(empty) == 0 and len(rejects) == 0 and list(empty.columns) == list(axes.columns)
+
+
+def test_incremental_run_reuses_rows_of_the_same_model_version(trained, embedder, cache):
+    _, annotations, models = trained
+    texts = ["Nous manquons de moyens pour recruter.", "Merci de votre attention.", "Un comité régional de la donnée."]
+    first, _ = classify_passages(pd.DataFrame({"passage_id": ["a", "b", "c"], "text": texts}), FAST, embedder, cache,
+                                 models, annotations)
+    assert first.attrs["n_new"] == 3
+    previous = first.copy()
+    previous.loc[previous["passage_id"] == "b", "model_version"] = "older-model"
+    previous.loc[previous["passage_id"] == "a", "probability"] = 0.123  # proves row "a" is reused, not recomputed
+    passages = pd.DataFrame({"passage_id": ["d", "a", "b", "c"], "text": ["Former les agents à la donnée.", *texts]})
+    second, _ = classify_passages(passages, FAST, embedder, cache, models, annotations, previous=previous)
+    assert second.attrs["n_new"] == 2 and list(second["passage_id"]) == ["d", "a", "b", "c"]
+    assert second.set_index("passage_id").loc["a", "probability"] == 0.123
+    assert second.set_index("passage_id").loc["b", "model_version"] == first.loc[0, "model_version"]
+    assert validate(second, "axes").equals(second)

@@ -174,3 +174,29 @@ def test_english_signature_organisation_and_leading_article():
     assert cleaned.signature_org == "European Small Towns Data Network"
     assert clean_email_body("Texte de la contribution.\n\nBien à vous,\nLa mairie de Vaux-le-Petit\n"
                             ).signature_org == "Mairie de Vaux-le-Petit"
+
+
+def test_short_closing_paragraphs_that_are_text_are_not_signatures():
+    figures = "Bonjour,\n\nNotre territoire en chiffres :\n\n- 12 communes\n- 35000 habitants\n- 2 agents SIG"
+    assert clean_email_body(figures).text == figures
+    partners = ("Nos partenaires sur ce projet sont nombreux et engagés.\n\n"
+                "Communauté de communes du Val de Sèvre\nDépartement des Deux-Sèvres")
+    assert clean_email_body(partners).text == partners
+
+
+def test_forwarder_signature_before_the_forwarded_text_does_not_swallow_it():
+    body = (
+        "Je vous transfère la contribution de notre président.\n\n"
+        "-- \nSophie Garnier\nSecrétariat général – SIAEP du Haut-Orme\n02 61 91 22 10\n\n"
+        "---------- Forwarded message ---------\n"
+        "From: Président <president@siaep-haut-orme.fr>\n"
+        "Date: lun. 15 mai 2023 à 09:00\n"
+        "Subject: Note pour la mission\n\n"
+        "Notre syndicat distribue l'eau potable à 14 communes et publie ses données de qualité.\n\n"
+        "Cordialement,\nJean Morel\nPrésident du Syndicat intercommunal des eaux du Haut-Orme\n"
+    )
+    cleaned = clean_email_body(body)
+    assert cleaned.text == ("Je vous transfère la contribution de notre président.\n\n"
+                            "Notre syndicat distribue l'eau potable à 14 communes et publie ses données de qualité.")
+    # the innermost signature wins, without the job title in front of the organisation
+    assert cleaned.signature_org == "Syndicat intercommunal des eaux du Haut-Orme"

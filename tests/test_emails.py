@@ -233,6 +233,8 @@ def test_msg_round_trip_with_attachments():
         ("note de contribution.pdf", "application/pdf", PDF_BYTES), ("vide.txt", "text/plain", b"")]
 
 
-def test_parse_msg_rejects_non_msg_bytes():
+@pytest.mark.parametrize("data", [PDF_BYTES, b"/etc/hostname", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(2048)])
+def test_parse_msg_rejects_non_msg_bytes(data):
+    # short byte strings must never be taken for a file path by olefile
     with pytest.raises(ValueError, match="not an Outlook .msg"):
-        parse_msg(PDF_BYTES)
+        parse_msg(data)

@@ -70,6 +70,14 @@ def test_signature_is_the_strongest_evidence():
      ("Parc naturel régional des Monts d'Orme", "syndicat")),
     ("Cartolien est une jeune entreprise de douze salariés.", ("Cartolien", "entreprise")),
     ("Je ne suis pas une collectivité mais un simple habitant.", (None, "particulier")),
+    # descriptive names: lower-case words, then a proper name or an acronym
+    ("Réponses du Syndicat mixte des transports du bassin d'Orme à l'appel.",
+     ("Syndicat mixte des transports du bassin d'Orme", "syndicat")),
+    ("# Contribution du Réseau des développeurs territoriaux libres (RDTL)\n\nLe RDTL est une association.",
+     ("Réseau des développeurs territoriaux libres", "association")),
+    ("SICTOM des Ajoncs – Syndicat intercommunal de collecte", ("SICTOM des Ajoncs", "syndicat")),
+    ("Contribution de la commune nouvelle de Val-d'Ajonc", ("Commune nouvelle de Val-d'Ajonc", "commune")),
+    ("Département de la Haute-Vallée\nDonnées et territoires", ("Département de la Haute-Vallée", "departement")),
     ("Bonjour, je suis citoyen et je souhaite plus de données ouvertes.", (None, "particulier")),
     # a place named after a locative preposition says nothing about the author
     ("Nous sommes une commune située dans la région Bretagne.", (None, "commune")),
@@ -81,6 +89,14 @@ def test_opening_text_rules_with_a_personal_mailbox(text, expected):
 def test_filename_personal_mailbox_and_unknown():
     assert infer_organisation(None, None, "Texte.", "contribution_Commune_de_Brest.pdf") == (
         "Commune de Brest", "commune", "filename")
+    letter = "Maire depuis neuf ans d'une commune de 2 600 habitants."
+    assert infer_organisation(None, None, letter, "2023-04-18_lettre-maire-val-fleuri.odt") == (
+        "Commune de Val-Fleuri", "commune", "filename")
+    assert infer_organisation(None, None, "Texte.", "cc-val-dorme_contribution.pdf") == (
+        "Communauté de communes Val-Dorme", "intercommunalite", "filename")
+    # a verb phrase is not a name
+    assert infer_organisation(None, None, "Le syndicat mixte organise les transports de Lyon.") == (
+        None, "inconnu", "none")
     assert infer_organisation("x@gmail.com", None, "Bonjour, je vous écris.") == (None, "particulier", "domain")
     assert infer_organisation("x@exemple.fr", None, "Texte sans indication.") == (None, "inconnu", "none")
     assert infer_organisation("x@exemple.fr", None, "Nous travaillons avec la région Bretagne.") == (

@@ -99,3 +99,24 @@ def test_writer_is_deterministic_and_parse_msg_round_trips(msg_bytes):
     assert parsed.body == "La communauté de communes du Val de Sèvre contribue."
     assert parsed.sender_email == "c.petit@cc-val-de-sevre.fr"
     assert [a.filename for a in parsed.attachments] == ["annexe mobilité.pdf", "grand.csv"]
+
+
+def test_embedded_message_round_trips_as_a_msg_attachment():
+    inner = dict(subject="Note du président", sender_name="Jean Morel", sender_email="president@siaep-haut-orme.fr",
+                 to="secretariat@siaep-haut-orme.fr", date_iso="2023-05-15T09:00:00+02:00",
+                 body="Notre syndicat distribue l'eau potable à 14 communes.\n",
+                 attachments=[("note.pdf", b"%PDF-1.4 note")])
+    data = write_msg(None, subject="TR: Note", sender_name="Sophie Garnier",
+                     sender_email="secretariat@siaep-haut-orme.fr", to="mission@exemple.gouv.fr",
+                     date_iso="2023-05-15T14:48:00+02:00", body="Je vous transfère la note.\n",
+                     attachments=[("Note du président", inner), ("a.txt", b"abc")])
+    ole = olefile.OleFileIO(data, **STRICT)
+    assert ole.exists("__attach_version1.0_#00000000/__substg1.0_3701000D/__substg1.0_0037001F")
+    parsed = parse_msg(data)
+    assert parsed.problems == []
+    assert [(a.filename, a.content_type) for a in parsed.attachments] == [
+        ("Note du président.msg", "application/vnd.ms-outlook"), ("a.txt", "text/plain")]
+    nested = parse_msg(parsed.attachments[0].data)
+    assert (nested.subject, nested.sender_email) == ("Note du président", "president@siaep-haut-orme.fr")
+    assert nested.body == "Notre syndicat distribue l'eau potable à 14 communes."
+    assert [(a.filename, a.data) for a in nested.attachments] == [("note.pdf", b"%PDF-1.4 note")]

@@ -32,6 +32,7 @@ def format_report(report: dict) -> str:
         lines.append(f"Test réservé « {style} » (n={result['n']}) : macro-F1 {result['macro_f1']:.3f}, "
                      f"exactitude {result['accuracy']:.3f}, zéro-shot macro-F1 {result['zero_shot_macro_f1']:.3f}"
                      + (f", {result['n_dropped_rows']} lignes ignorées" if result.get("n_dropped_rows") else ""))
+        lines.append("    F1 par axe : " + ", ".join(f"{a} {s['f1']:.2f}" for a, s in result["per_axis"].items()))
     if report.get("model_version"):
         lines.append(f"Version du modèle : {report['model_version']}")
     return "\n".join(lines)

@@ -83,18 +83,18 @@ def load_or_train(models_dir: Path, annotations_dir: Path, config: AxesConfig, e
 
 def predict(model: LinearAxisModel, texts: list[str], config: AxesConfig, embedder, cache=None) -> pd.DataFrame:
     """Top two axes, probabilities and review flag for each text (row order kept)."""
+    if not texts:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in RESULT_COLUMNS})
     vectors = embed_with_cache(texts, embedder, cache)
     proba = model.predict_proba(vectors, texts)
-    order = np.argsort(-proba, axis=1)
+    order = np.argsort(-proba, axis=1, kind="stable")
+    first, second = order[:, 0], order[:, 1] if proba.shape[1] > 1 else order[:, 0]
     rows = np.arange(len(texts))
     classes = np.asarray(model.classes)
     threshold = config.review_threshold or float(model.meta.get("review", {}).get("threshold", 1.0))
-    second = order[:, 1] if proba.shape[1] > 1 else order[:, 0]
-    top = proba[rows, order[:, 0]] if len(texts) else np.zeros(0)
-    return pd.DataFrame({"axis": classes[order[:, 0]] if len(texts) else [],
-                         "probability": top, "axis_2": classes[second] if len(texts) else [],
-                         "probability_2": proba[rows, second] if len(texts) else np.zeros(0),
-                         "a_revoir": top < threshold, "model_version": model.version})
+    return pd.DataFrame({"axis": classes[first], "probability": proba[rows, first],
+                         "axis_2": classes[second], "probability_2": proba[rows, second],
+                         "a_revoir": proba[rows, first] < threshold, "model_version": model.version})
 
 
 def _apply_corrections(result: pd.DataFrame, ids: Iterable[str], texts: Iterable[str], corrections: pd.DataFrame) -> pd.DataFrame:
@@ -122,15 +122,33 @@ def _split_valid(ids: list[str], texts: list, key: str) -> tuple[list[int], pd.D
 
 
 def classify_passages(passages: pd.DataFrame, config: AxesConfig, embedder, cache, models_dir: Path,
-                      annotations_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The ``classify`` stage: (``axes`` table, rejects with passage_id and reason)."""
+                      annotations_dir: Path, previous: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ``classify`` stage: (``axes`` table, rejects with passage_id and reason).
+
+    With ``previous`` (the last ``axes`` table, incremental runs), rows of passages already tagged by
+    the same model version are reused and only the others are classified; ``axes.attrs["n_new"]``
+    counts them. Corrections are applied to every row either way.
+    """
     model, training = load_or_train(models_dir, annotations_dir, config, embedder, cache)
     ids, texts = list(passages["passage_id"].astype(str)), list(passages["text"])
     keep, rejects = _split_valid(ids, texts, "passage_id")
     ids, texts = [ids[i] for i in keep], [texts[i] for i in keep]
-    result = _apply_corrections(predict(model, texts, config, embedder, cache), ids, texts, training.corrections)
+    reusable = pd.DataFrame(columns=["passage_id", *RESULT_COLUMNS])
+    if previous is not None and len(previous):
+        reusable = previous[previous["passage_id"].isin(ids) & (previous["model_version"] == model.version)]
+        reusable = reusable.drop_duplicates("passage_id")
+    done = set(reusable["passage_id"])
+    todo = [i for i, pid in enumerate(ids) if pid not in done]
+    fresh = predict(model, [texts[i] for i in todo], config, embedder, cache)
+    fresh.insert(0, "passage_id", [ids[i] for i in todo])
+    merged = pd.concat([frame.astype(object) for frame in (reusable[fresh.columns], fresh) if len(frame)]
+                       or [fresh], ignore_index=True)
+    merged = merged.set_index("passage_id").loc[ids].reset_index()
+    result = _apply_corrections(merged[RESULT_COLUMNS], ids, texts, training.corrections)
     result.insert(0, "passage_id", ids)
-    return validate(result, "axes"), rejects
+    axes = validate(result, "axes")
+    axes.attrs["n_new"] = len(todo)
+    return axes, rejects
 
 
 def classify_texts(records: Iterable[dict], config: AxesConfig, embedder, cache, models_dir: Path,

@@ -17,7 +17,10 @@ import yaml
 
 PATTERNS_FILE = Path(__file__).with_name("email_patterns.yaml")
 _PHONE = re.compile(r"(?:\+33\s?(?:\(0\)\s?)?[1-9]|\b0[1-9])(?:[\s.-]?\d{2}){4}\b")
-_PHONE_OR_CONTACT = re.compile(_PHONE.pattern + r"|@|https?://|www\.|\b\d{5}\b")
+_CONTACT = re.compile(_PHONE.pattern + r"|@|https?://|www\.")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*•–]|\d{1,2}[.)])\s")
+_NAME_LINE = re.compile(r"^(?:[A-ZÉÈ][\w’'.-]+(?:\s+|$)){1,4}$")  # "Sophie Laurent", "J.-P. Martin"
+_TITLE_PREFIX = re.compile(r"\b(?:du|de|des|de la|de l’|de l'|d’|d'|à la|au|aux)\s*$", re.IGNORECASE)
 _SEGMENT_SPLIT = re.compile(r"\s+[–—|-]\s+|\s*[|,]\s+")
 
 
@@ -60,12 +63,16 @@ def _patterns() -> _Patterns:
     def one(key: str) -> re.Pattern:
         return re.compile(raw[key], re.IGNORECASE)
 
-    return _Patterns(many("reply_headers"), many("forward_markers"), one("header_fields"),
-                     one("outlook_block_start"), one("outlook_subject"), one("forward_subject_prefixes"),
-                     one("separator_rule"), one("signature_delimiter"), many("closings"), many("device_footers"),
-                     many("trailing_notes"),
-                     many("disclaimers"), many("organisation_lines"), int(raw["signature_max_lines"]),
-                     int(raw["signature_max_line_chars"]))
+    return _Patterns(
+        reply_headers=many("reply_headers"), forward_markers=many("forward_markers"),
+        header_field=one("header_fields"), outlook_start=one("outlook_block_start"),
+        outlook_subject=one("outlook_subject"), forward_subject=one("forward_subject_prefixes"),
+        separator_rule=one("separator_rule"), signature_delimiter=one("signature_delimiter"),
+        closings=many("closings"), device_footers=many("device_footers"), trailing_notes=many("trailing_notes"),
+        disclaimers=many("disclaimers"), organisation_lines=many("organisation_lines"),
+        signature_max_lines=int(raw["signature_max_lines"]),
+        signature_max_line_chars=int(raw["signature_max_line_chars"]),
+    )
 
 
 def _any(patterns: tuple[re.Pattern, ...], line: str) -> bool:
@@ -100,15 +107,20 @@ def _outlook_block(lines: list[str], i: int, p: _Patterns) -> tuple[int, bool] |
     return end, bool(p.forward_subject.match(subject.strip()))
 
 
-def _strip_quotes_and_forwards(lines: list[str], p: _Patterns, removed: list[str]) -> list[str]:
-    """Drop quoted replies (and all that follows them) and forwarded-message header lines."""
-    kept: list[str] = []
+def _strip_quotes_and_forwards(lines: list[str], p: _Patterns, removed: list[str]) -> list[list[str]]:
+    """Drop quoted replies (and all that follows them) and forwarded-message header lines.
+
+    Returns the text cut into segments: the sender's own text, then one segment per
+    forwarded message, so each keeps its own signature.
+    """
+    segments: list[list[str]] = [[]]
     i = 0
     while i < len(lines):
         stripped = lines[i].strip()
         joined = f"{stripped} {lines[i + 1].strip()}" if i + 1 < len(lines) else stripped
         if _any(p.forward_markers, stripped):
             removed.append("forward_header")
+            segments.append([])
             i = _header_run(lines, i + 1, p)
             continue
         if p.separator_rule.match(stripped) and i + 1 < len(lines) and _outlook_block(lines, i + 1, p):
@@ -117,8 +129,9 @@ def _strip_quotes_and_forwards(lines: list[str], p: _Patterns, removed: list[str
         block = _outlook_block(lines, i, p)
         if block is not None:
             end, is_forward = block
-            if is_forward or not "".join(kept).strip():
+            if is_forward or not "".join(segments[-1]).strip():
                 removed.append("forward_header")
+                segments.append([])
                 i = end
                 continue
             removed.append("quoted_reply")
@@ -130,9 +143,9 @@ def _strip_quotes_and_forwards(lines: list[str], p: _Patterns, removed: list[str
         if stripped.startswith(">"):
             removed.append("quoted_reply")
         else:
-            kept.append(lines[i])
+            segments[-1].append(lines[i])
         i += 1
-    return kept
+    return [segment for segment in segments if "".join(segment).strip()]
 
 
 def _paragraphs(lines: list[str]) -> list[list[str]]:
@@ -146,14 +159,17 @@ def _paragraphs(lines: list[str]) -> list[list[str]]:
 
 
 def _looks_like_signature(lines: list[str], p: _Patterns) -> bool:
-    """A trailing block of short lines that names a contact or an organisation."""
+    """A trailing block of short lines: a contact line, or a name line followed by an organisation."""
     if not 1 <= len(lines) <= p.signature_max_lines or any(len(l) > p.signature_max_line_chars for l in lines):
         return False
+    sentence_end = (".", "?", "!", ":", ";")
+    if any(_LIST_ITEM.match(l) or l.rstrip(" *_").endswith(sentence_end) for l in lines):
+        return False  # lists and sentences are text, even when short
     if len(lines) == 1:  # "Laurent Bonnefoy, premier adjoint, 03 53 01 90 12"
-        return bool(_PHONE.search(lines[0])) and not lines[0].rstrip().endswith((".", "?", "!", ":"))
-    if any(line.rstrip().endswith((".", "?", "!", ";")) and len(line) > 40 for line in lines):
-        return False
-    return any(_PHONE_OR_CONTACT.search(l) or _any(p.organisation_lines, l) for l in lines)
+        return bool(_PHONE.search(lines[0]))
+    if any(_CONTACT.search(l) for l in lines):
+        return True
+    return _NAME_LINE.match(lines[0].strip()) is not None and any(_any(p.organisation_lines, l) for l in lines[1:])
 
 
 def _split_signature(lines: list[str], p: _Patterns) -> tuple[list[str], list[str]]:
@@ -165,7 +181,8 @@ def _split_signature(lines: list[str], p: _Patterns) -> tuple[list[str], list[st
         if _any(p.closings, lines[i].strip()):
             block, j = [], i + 1
             while j < len(lines) and len([b for b in block if b.strip()]) < p.signature_max_lines:
-                if len(lines[j].strip()) > p.signature_max_line_chars or _any(p.trailing_notes, lines[j].strip()):
+                line = lines[j].strip()
+                if len(line) > p.signature_max_line_chars or _any(p.trailing_notes, line) or _LIST_ITEM.match(line):
                     break
                 block.append(lines[j])
                 j += 1
@@ -185,12 +202,16 @@ def signature_organisation(signature_lines: list[str]) -> str | None:
     p = _patterns()
     for line in signature_lines:
         stripped = line.strip().strip("*_")
-        if not stripped or "@" in stripped or _PHONE_OR_CONTACT.search(stripped) and not _any(p.organisation_lines, stripped):
+        if not stripped or "@" in stripped or _CONTACT.search(stripped) and not _any(p.organisation_lines, stripped):
             continue
         for segment in _SEGMENT_SPLIT.split(stripped):
-            if _any(p.organisation_lines, segment) and len(segment) <= 120:
-                segment = re.sub(r"^(?:la|le|les|l’|l')\s*(?=\w)", "", segment.strip(" .;"), flags=re.IGNORECASE)
-                return segment[:1].upper() + segment[1:]
+            starts = [m.start() for m in (pattern.search(segment) for pattern in p.organisation_lines) if m]
+            if not starts or len(segment) > 120:
+                continue
+            if _TITLE_PREFIX.search(segment[:min(starts)]):  # "Président du Syndicat ..." -> "Syndicat ..."
+                segment = segment[min(starts):]
+            segment = re.sub(r"^(?:la|le|les|l’|l')\s*(?=\w)", "", segment.strip(" .;"), flags=re.IGNORECASE)
+            return segment[:1].upper() + segment[1:]
     return None
 
 
@@ -207,12 +228,8 @@ def _join_wrapped(paragraph: list[str]) -> str:
     return "\n".join(out)
 
 
-def clean_email_body(text: str) -> CleanedBody:
-    """Clean a French (or English) e-mail body; see the module docstring for what goes."""
-    p = _patterns()
-    removed: list[str] = []
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ").split("\n")
-    lines = _strip_quotes_and_forwards(lines, p, removed)
+def _clean_segment(lines: list[str], p: _Patterns, removed: list[str]) -> tuple[str, list[str]]:
+    """Text and signature lines of one segment, without footers and disclaimers."""
     if any(_any(p.device_footers, l.strip()) for l in lines):
         removed.append("signature")
         lines = [l for l in lines if not _any(p.device_footers, l.strip())]
@@ -223,11 +240,30 @@ def clean_email_body(text: str) -> CleanedBody:
         else:
             kept_lines += paragraph + [""]
     body_lines, signature_lines = _split_signature(kept_lines, p)
-    signature = "\n".join(l.strip() for l in signature_lines if l.strip()) or None
     if signature_lines:
         removed.append("signature")
-    body = "\n\n".join(_join_wrapped(par) for par in _paragraphs(body_lines))
-    return CleanedBody(body, signature, signature_organisation(signature_lines), list(dict.fromkeys(removed)))
+    return "\n\n".join(_join_wrapped(par) for par in _paragraphs(body_lines)), signature_lines
+
+
+def clean_email_body(text: str) -> CleanedBody:
+    """Clean a French (or English) e-mail body; see the module docstring for what goes.
+
+    With forwarded messages, the signature (and its organisation) reported is the one of
+    the innermost message that has one: its author wrote the contribution.
+    """
+    p = _patterns()
+    removed: list[str] = []
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ").split("\n")
+    texts, signature_lines, organisation = [], [], None
+    for segment in _strip_quotes_and_forwards(lines, p, removed):
+        segment_text, segment_signature = _clean_segment(segment, p, removed)
+        texts.append(segment_text)
+        if segment_signature:
+            signature_lines = segment_signature
+            organisation = signature_organisation(segment_signature) or organisation
+    signature = "\n".join(l.strip() for l in signature_lines if l.strip()) or None
+    body = "\n\n".join(t for t in texts if t)
+    return CleanedBody(body, signature, organisation, list(dict.fromkeys(removed)))
 
 
 class _HtmlToText(HTMLParser):

@@ -28,6 +28,7 @@ _EMAIL_HEADERS = {"from", "to", "subject", "date", "message-id", "received", "mi
                   "return-path", "delivered-to", "cc", "reply-to", "sender"}
 _HEADER_LINE = re.compile(rb"^[!-9;-~]+:[ \t]?")
 _ADDRESS = re.compile(r"^[^@\s<>\"]+@[^@\s<>\[\]]+\.[^@\s<>\[\]]+$")
+_OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")
 _MBOX_SEPARATOR = re.compile(rb"^From \S+.*$")
 _MBOX_ESCAPED_FROM = re.compile(rb"^>(>*From )", re.MULTILINE)
 
@@ -329,7 +330,7 @@ def _msg_attachment(att) -> Attachment:
 
         inner = data
         name_, address = _sender(inner.sender)
-        inner_attachments = [(a.name, a.data) for a in (_msg_attachment(x) for x in inner.attachments)]
+        inner_attachments = [(a.filename, a.data) for a in (_msg_attachment(x) for x in inner.attachments)]
         data = write_msg(None, subject=inner.subject or "", sender_name=name_ or "", sender_email=address or "",
                          to=inner.to or "", date_iso=(inner.date.isoformat() if inner.date else "1970-01-01T00:00:00"),
                          body=inner.body or "", attachments=inner_attachments)
@@ -343,6 +344,9 @@ def parse_msg(data: bytes) -> ParsedEmail:
     """Parse an Outlook ``.msg`` (OLE2) file with extract_msg, attachments included."""
     import extract_msg  # imported here: slow to import and only needed for .msg files
 
+    if not data.startswith(_OLE_MAGIC) or len(data) < 1536:
+        # also keeps olefile from reading short byte strings as a file path
+        raise ValueError("not an Outlook .msg: no OLE2 compound-file signature")
     try:
         msg = extract_msg.openMsg(data, strict=False)
     except Exception as exc:

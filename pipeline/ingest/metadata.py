@@ -26,8 +26,10 @@ _MIN_LANGUAGE_SHARE = 0.08  # share of the words that must be function words of 
 _WORD = re.compile(r"[^\W\d_]+")
 _PROPER_TOKEN = re.compile(r"(?:[dlDL][’'])?[A-ZÉÈÊÎÔÀÂÇ][\w’'-]*$")
 # A mention after a locative preposition ("située dans la région X") describes a place or a partner.
-_AFTER_PREPOSITION = re.compile(r"\b(?:dans|avec|sur|à|au|aux|en|entre|vers|chez|et|membres? d[eu]|partenaires? d[eu])\s+$",
-                                re.IGNORECASE)
+_AFTER_PREPOSITION = re.compile(
+    r"\b(?:dans|avec|sur|à|au|aux|en|entre|vers|chez|et|membres? d[eu]|partenaires? d[eu])\s+$", re.IGNORECASE)
+_DESCRIPTIVE = re.compile(r"((?:[a-zàâçéèêëîïôûùüÿœ-]+ ){0,7}?)(?:(?=(?:[dl][’'])?[A-ZÉÈÎ])|(\(\s*[A-Z]{2,}\s*\)))")
+_NOT_IN_NAME = {"le", "la", "les", "un", "une", "est", "sont", "a", "ont", "qui", "que", "nous", "vous"}
 _TOKEN = re.compile(r"[^\s,.;:!?()«»\"/]+|[,.;:!?()«»\"/]")
 
 
@@ -38,7 +40,8 @@ class _Rules:
     known_domains: dict[str, tuple[str, str]]
     personal_domains: frozenset[str]
     text_window: int
-    head_rules: tuple[tuple[re.Pattern, str], ...]
+    head_rules: tuple[tuple[re.Pattern, str, bool], ...]
+    filename_rules: tuple[tuple[re.Pattern, str, str], ...]
     pattern_rules: tuple[tuple[re.Pattern, str], ...]
     particles: frozenset[str]
     rewrites: tuple[tuple[re.Pattern, str], ...]
@@ -57,7 +60,9 @@ def _rules() -> _Rules:
         known_domains={d.lower(): (v[0], v[1]) for d, v in raw["known_domains"].items()},
         personal_domains=frozenset(d.lower() for d in raw["personal_domains"]),
         text_window=int(raw["text_window"]),
-        head_rules=tuple((re.compile(r"\b" + r["head"], flags), r["type"]) for r in raw["text_rules"] if "head" in r),
+        head_rules=tuple((re.compile(r"\b" + r["head"], flags), r["type"], bool(r.get("descriptive")))
+                         for r in raw["text_rules"] if "head" in r),
+        filename_rules=tuple((re.compile(r["pattern"], flags), r["type"], r["name"]) for r in raw["filename_rules"]),
         pattern_rules=tuple((re.compile(r["pattern"], flags), r["type"]) for r in raw["text_rules"] if "pattern" in r),
         particles=frozenset(raw["name_particles"]),
         rewrites=tuple((re.compile(p, flags), r) for p, r in raw["name_rewrites"]),
@@ -90,12 +95,17 @@ def _from_domain(sender_email: str | None) -> tuple[str | None, str] | None:
         known = rules.known_domains.get(".".join(labels[i:]))
         if known:
             return known
-    for pattern, kind, template in rules.domain_rules:
-        match = pattern.match(domain)
+    return _from_slug_rules(rules.domain_rules, domain)
+
+
+def _from_slug_rules(rules: tuple[tuple[re.Pattern, str, str], ...], value: str) -> tuple[str, str] | None:
+    """(name, type) from the first rule matching ``value`` (a domain or a file-name part)."""
+    for pattern, kind, template in rules:
+        match = pattern.match(value)
         if match:
             values = match.groupdict()
             name = template.format(slug=_title(values.get("slug") or ""), code=(values.get("code") or "").upper(),
-                                   domain=domain)
+                                   domain=value)
             return name, kind
     return None
 
@@ -105,7 +115,7 @@ def _proper_name(rest: str) -> str:
     particles = _rules().particles
     tokens: list[str] = []
     pending: list[str] = []
-    for match in _TOKEN.finditer(rest[:160]):
+    for match in _TOKEN.finditer(rest[:160].split("\n", 1)[0]):
         token = match.group()
         if token in "«\"" and not tokens:
             continue
@@ -125,6 +135,18 @@ def _describes_a_place(text: str, start: int) -> bool:
     return bool(_AFTER_PREPOSITION.search(text[max(0, start - 20):start]))
 
 
+def _descriptive_name(rest: str) -> str:
+    """Lower-case words then a proper name or an acronym: "transports du bassin d'Orme"."""
+    match = _DESCRIPTIVE.match(rest[:200].split("\n", 1)[0])
+    if not match or _NOT_IN_NAME & set(match.group(1).split()):
+        return ""
+    lead = match.group(1)
+    if match.group(2):  # "(RDTL)": the lower-case words are the whole name
+        return lead.strip()
+    proper = _proper_name(rest[len(lead):])
+    return f"{lead}{proper}" if proper else ""
+
+
 def _from_text(text: str) -> tuple[str | None, str] | None:
     """(name or None, type) from the earliest mention in ``text`` not governed by a preposition.
 
@@ -132,9 +154,10 @@ def _from_text(text: str) -> tuple[str | None, str] | None:
     régional des ...") is more specific and wins.
     """
     found: list[tuple[int, int, str | None, str]] = []
-    for pattern, kind in _rules().head_rules:
+    for pattern, kind, descriptive in _rules().head_rules:
         for match in pattern.finditer(text):
-            proper = _proper_name(text[match.end():])
+            rest = text[match.end():]
+            proper = (_descriptive_name(rest) if descriptive else "") or _proper_name(rest)
             if proper and not _describes_a_place(text, match.start()):
                 head = re.sub(r"^(?:la |le |l’|l')", "", match.group(), flags=re.IGNORECASE)
                 name = head[:1].upper() + head[1:] + ("" if head.endswith(("’", "'", " ")) else " ") + proper
@@ -192,10 +215,14 @@ def _infer(sender_email: str | None, signature_org: str | None, text: str,
     if text_hit:
         return text_hit[0], text_hit[1], "text"
     if filename:
-        stem = re.sub(r"[_.]+", " ", Path(filename).stem)
-        file_hit = _from_text(stem)
+        stem = Path(filename).stem
+        file_hit = _from_text(re.sub(r"[_.]+", " ", stem))
         if file_hit and file_hit[0]:
             return file_hit[0], file_hit[1], "filename"
+        for part in stem.lower().split("_"):
+            slug_hit = _from_slug_rules(_rules().filename_rules, part)
+            if slug_hit:
+                return slug_hit[0], slug_hit[1], "filename"
     if sender_email and sender_email.rsplit("@", 1)[-1].lower() in _rules().personal_domains:
         return None, "particulier", "domain"
     return None, "inconnu", "none"

@@ -22,24 +22,31 @@ class FreinDetector:
         self.lexicon = CategoryLexicon.from_mapping(spec["categories"])
         self.max_tokens = max_tokens
 
+    def _label(self, doc: Doc, cand) -> tuple[str, float, str | None]:
+        tokens = doc[cand.start:cand.end]
+        obj = canonical_object(cand)
+        if cand.label is not None:
+            return cand.label, 1.0, obj
+        texts = [(lemma_text(tokens), 1.0), (tokens.text, 0.5), (obj or "", 1.0)]
+        subject = subject_of(cand.anchor)
+        if subject is not None and cand.start <= subject.i < cand.end:
+            # the agent of "les éditeurs refusent..." says more than the object
+            texts.append((lemma_text(subject.subtree), 1.5))
+        label, share = self.lexicon.best(texts)
+        return label, share, obj
+
     def __call__(self, doc: Doc) -> Doc:
         candidates = dependency_candidates(doc, self.dep_matcher, self.meta, self.max_tokens, cut_clauses=True)
         candidates += token_candidates(doc, self.tok_matcher, self.meta, self.max_tokens)
-        spans = []
-        for cand in select_non_overlapping(candidates):
-            tokens = doc[cand.start:cand.end]
-            obj = canonical_object(cand)
-            label = cand.label
-            share = 1.0
-            if label is None:
-                texts = [(lemma_text(tokens), 1.0), (tokens.text, 0.5), (obj or "", 1.0)]
-                subject = subject_of(cand.anchor)
-                if subject is not None and cand.start <= subject.i < cand.end:
-                    # the agent of "les éditeurs refusent..." says more than the object
-                    texts.append((lemma_text(subject.subtree), 1.5))
-                label, share = self.lexicon.best(texts)
+        labelled = {}
+        for cand in candidates:
+            label, share, obj = self._label(doc, cand)
             if label == "autre" and self.meta[cand.rule].get("needs_category"):
                 continue  # a generic difficulty about nothing the lexicons know ("la tâche est difficile")
+            labelled[id(cand)] = (label, share, obj)
+        spans = []
+        for cand in select_non_overlapping([c for c in candidates if id(c) in labelled]):
+            label, share, obj = labelled[id(cand)]
             score = round(cand.score * (0.7 + 0.3 * share), 3)
             spans.append(make_span(doc, cand.start, cand.end, "frein", label, canonical=obj, rule=cand.rule,
                                    score=score))

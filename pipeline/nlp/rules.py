@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from spacy.tokens import Doc, Span, Token
 
-from pipeline.nlp.spans import Candidate, bounded_range, complements, object_head, object_text, subject_of
+from pipeline.nlp.spans import (Candidate, bounded_range, complements, object_head, object_text, phrase,
+                                subject_of)
 
 PURPOSE_MARKERS = {"pour", "afin", "à", "de", "d'"}
 NEGATIONS = {"pas", "aucun", "sans", "jamais", "nul"}
@@ -94,8 +95,12 @@ def _object_for(anchor: Token, entry: dict, end: int) -> Token | None:
 
 
 def is_negated(token: Token) -> bool:
-    """True when ``token`` carries a negation (pas, aucun, sans, jamais)."""
-    return any(c.lemma_.lower() in NEGATIONS and c.dep_ in ("advmod", "det", "case") for c in token.children)
+    """True when ``token`` carries a negation (pas, aucun, sans, jamais), or is the object of a
+    negated verb ("il n'y a pas de problème")."""
+    if any(c.lemma_.lower() in NEGATIONS and c.dep_ in ("advmod", "det", "case") for c in token.children):
+        return True
+    return token.dep_ == "obj" and token.head is not token and any(
+        c.lemma_.lower() in NEGATIONS and c.dep_ == "advmod" for c in token.head.children)
 
 
 def dependency_candidates(doc: Doc, matcher, meta: dict[str, dict], max_tokens: int,
@@ -114,11 +119,17 @@ def dependency_candidates(doc: Doc, matcher, meta: dict[str, dict], max_tokens: 
         core = [nodes[n] for n in entry.get("span", [names[0]])]
         ranges = [(t.i, t.i + 1) for t in core]
         for how in entry.get("expand", []):
+            if how == "head_object":  # objects the parser hung on the governing verb
+                last = max(t.i for t in core)
+                ranges += [r for r in _expand(anchor, "object", max_tokens, cut_clauses) if r[0] > last]
+                continue
             for token in core:
                 ranges += _expand(token, how, max_tokens, cut_clauses)
         start, end = min(r[0] for r in ranges), max(r[1] for r in ranges)
         start, end = _clip(doc, anchor.sent, start, end, anchor, max_tokens)
         obj = _object_for(anchor, entry, end)
+        if obj is not None and obj.lemma_.lower() in entry.get("skip_if_object_in", ()):
+            continue
         found.append(Candidate(start, end, rule, float(entry.get("score", 0.6)), anchor, obj, entry.get("label")))
     return found
 
@@ -140,8 +151,24 @@ def token_candidates(doc: Doc, matcher, meta: dict[str, dict], max_tokens: int) 
     return found
 
 
-def canonical_object(cand: Candidate) -> str | None:
-    """Text of the candidate's object (its bounded subtree, without leading determiners)."""
-    return object_text(cand.obj)
+def canonical_object(cand: Candidate, max_tokens: int = 12) -> str | None:
+    """Text of the candidate's object (its bounded subtree, without leading determiners), extended
+    to the de-phrases the parser attached to the trigger instead ("absence de gouvernance | de la donnée")."""
+    obj = cand.obj
+    if obj is None:
+        return None
+    doc = obj.doc
+    start, end = bounded_range(obj, max_tokens, always_cut=True)
+    if obj.head == cand.anchor and obj.i > cand.anchor.i:
+        for sibling in sorted(cand.anchor.children, key=lambda t: t.i):
+            if sibling.i > obj.i and sibling.dep_ == "nmod" and sibling.left_edge.i == end:
+                s_start, s_end = bounded_range(sibling, max_tokens, always_cut=True)
+                if s_end - start > max_tokens:
+                    break
+                end = s_end
+    start, end = phrase(doc, start, end)
+    if not start <= obj.i < end:
+        return object_text(obj)
+    return doc[start:end].text.strip() or None
 
 

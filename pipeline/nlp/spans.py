@@ -39,6 +39,12 @@ def make_span(doc: Doc, start: int, end: int, kind: str, label: str, **attrs) ->
     return span
 
 
+def _own_statement(conjunct: Token) -> bool:
+    """A coordinated part that states something of its own (a verb, an adjective, a negation),
+    unlike a plain list of nouns ("les données de l'IGN et de l'INSEE")."""
+    return any(t.pos_ in ("VERB", "ADJ") or t.lemma_.lower() in ("pas", "aucun", "sans") for t in conjunct.subtree)
+
+
 def bounded_range(token: Token, max_tokens: int, always_cut: bool = False) -> tuple[int, int]:
     """Token range [start, end) of ``token``'s subtree, cut before clauses when it is too long
     (or always, with ``always_cut``)."""
@@ -50,7 +56,7 @@ def bounded_range(token: Token, max_tokens: int, always_cut: bool = False) -> tu
     while stack:
         current = stack.pop()
         for child in current.children:
-            if child.dep_ in CUT_DEPS:
+            if child.dep_ in CUT_DEPS and (child.dep_ != "conj" or not always_cut or _own_statement(child)):
                 continue
             kept.append(child)
             stack.append(child)

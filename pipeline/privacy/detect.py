@@ -100,7 +100,7 @@ def detect(text: str, entities: Iterable[tuple[int, int, str]] = (), allow_list:
     for start, end, rule in [*detector.rule_spans(text), *detector.ner_spans(text, entities)]:
         cands.append(Candidate(start, end, "personne", text[start:end], rule))
     cands += [c for c in find_names_in(text, extra_names, "expediteur")
-              if not detector._place_context(text, c.start)]
+              if not detector.place_context(text, c.start)]
     return resolve_overlaps(cands, protected_ranges(text))
 
 

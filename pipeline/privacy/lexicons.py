@@ -56,6 +56,7 @@ class Lexicons:
     ambiguous_first_names: frozenset[str]
     titles: frozenset[str]
     contact_cues: tuple[str, ...]
+    header_cues: tuple[str, ...]
     institution_words: frozenset[str]
     institution_names: frozenset[str]
     facility_words: frozenset[str]
@@ -82,6 +83,7 @@ def lexicons() -> Lexicons:
         ambiguous_first_names=_keys(first["ambiguous"]),
         titles=_keys(context["titles"]),
         contact_cues=tuple(sorted({str(c) for c in context["contact_cues"]}, key=len, reverse=True)),
+        header_cues=tuple(sorted({str(c) for c in context["header_cues"]}, key=len, reverse=True)),
         institution_words=_keys(context["institution_words"]),
         institution_names=_keys(context["institution_names"]),
         facility_words=_keys(context["facility_words"]),

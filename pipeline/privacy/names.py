@@ -48,6 +48,9 @@ class NameDetector:
         cues = "|".join(re.escape(c) for c in self.lex.contact_cues)
         self.contact_re = re.compile(
             rf"(?i:\b(?:{cues}))[ \u00a0]*:[ \u00a0]*(?:{TITLE}[ \u00a0]+)?(?P<name>{NAME_SEQ})")
+        headers = "|".join(re.escape(c) for c in self.lex.header_cues)
+        self.header_re = re.compile(
+            rf"^[ \t>]*(?i:{headers})[ \u00a0]*:[ \u00a0]*(?:{TITLE}[ \u00a0]+)?[\"']?(?P<name>{NAME_SEQ})", re.M)
         self.signature_re = re.compile(rf"^[ \t]*(?:{TITLE}[ \t]+)?(?P<name>{NAME_SEQ})[ \t,]*$", re.M)
 
     # -- checks -----------------------------------------------------------------------------
@@ -65,7 +68,7 @@ class NameDetector:
         key = name_key(_strip(word))
         return key in self.lex.institution_words or key in self.lex.institution_names
 
-    def _place_context(self, text: str, start: int) -> bool:
+    def place_context(self, text: str, start: int) -> bool:
         """True when the words just before ``start`` make the name a street, facility or place."""
         line_start = text.rfind("\n", 0, start) + 1
         before = [name_key(_strip(w)) for w in _WORD_RE.findall(text[max(line_start, start - 60):start])]
@@ -73,9 +76,7 @@ class NameDetector:
             before.pop()
         if not before:
             return False
-        last = before[-1]
-        if last.endswith(("d'", "l'")):
-            last = last[:-2]
+        last = re.sub(r"^[ldcjs]'|[dl]'$", "", before[-1])  # "l'hôpital", "rue d'"
         return last in self.lex.facility_words or last in self.lex.institution_words
 
     def validate(self, text: str, start: int, end: int, strong: bool = False, source: str = "rule"):
@@ -109,7 +110,7 @@ class NameDetector:
         key = name_key(text[start:end])
         if key in self.lex.institution_names or any(_PLACE_HYPHEN.search(fold(n)) for n in names):
             return None
-        if self.is_allowed(text[start:end]) or self._place_context(text, start):
+        if self.is_allowed(text[start:end]) or self.place_context(text, start):
             return None
         has_first = any(self.lex.is_first_name(n, strict=False) for n in names)
         if len(names) == 1:
@@ -121,9 +122,9 @@ class NameDetector:
             return None  # a run of acronyms
         if strong or has_first:
             return (start, end)
-        if source == "ner" and names[0][:1].isupper() and not names[0].isupper() \
+        if source == "ner" and names[0][:1].isupper() and not names[0].isupper() and not is_common_word(names[0]) \
                 and not all(is_common_word(n) for n in names):
-            return (start, end)  # "Kylian Fontaine"; not "Démarches Simplifiées"
+            return (start, end)  # "Kylian Fontaine"; not "Démarches Simplifiées", "Contribution Cartolien"
         return None
 
     # -- detectors --------------------------------------------------------------------------
@@ -166,7 +167,7 @@ class NameDetector:
             span = self.validate(text, match.start("name"), match.end("name"), strong=True)
             if span:
                 found.append((*span, "titre"))
-        for match in self.contact_re.finditer(text):
+        for match in [*self.contact_re.finditer(text), *self.header_re.finditer(text)]:
             span = self.validate(text, match.start("name"), match.end("name"), strong=True)
             if span:
                 found.append((*span, "contact"))

@@ -87,10 +87,14 @@ def hint_names(hints: dict | None, allow_list: tuple[str, ...]) -> list[str]:
         names.append(sender_name)
     local = str(hints.get("sender_email") or "").split("@")[0]
     parts = [p for p in re.split(r"[._\-+]+", re.sub(r"\d+", "", local)) if p]
-    if len(parts) >= 2 and any(lex.is_first_name(p, strict=False) for p in parts):
-        if not lex.is_first_name(parts[0], strict=False):
+    known_first = any(lex.is_first_name(p, strict=False) for p in parts)
+    plausible = len(parts) == 2 and min(map(len, parts)) >= 2 and not all(is_common_word(p) for p in parts)
+    if len(parts) >= 2 and (known_first or plausible):  # not "donnees.ouvertes"
+        if known_first and not lex.is_first_name(parts[0], strict=False):
             parts = parts[1:] + parts[:1]  # dupont.jean
         names.append(" ".join(p.capitalize() for p in parts))
+        if not known_first:  # order unknown (quintavalle.aurele): either part may be the surname
+            names.extend(p.capitalize() for p in parts if len(p) >= 3)
     elif len(parts) == 2 and len(parts[0]) == 1 and len(parts[1]) >= 3:
         names.append(parts[1].capitalize())  # j.dupont
     kept = []
@@ -169,11 +173,11 @@ class Pseudonymiser:
         found = [detect(text, ents, self.allow_list, extra) for text, ents in zip(texts, entities)]
         detector = name_detector(self.allow_list)
         surfaces = [c.key for cands in found for c in cands if c.kind == "personne"]
-        forms = propagation_names(surfaces, self.allow_list)
+        forms = propagation_names(surfaces + extra, self.allow_list)
         if forms:
             for i, text in enumerate(texts):
                 more = [c for c in find_names_in(text, forms, "propagation")
-                        if not detector._place_context(text, c.start) and not detector.is_allowed(c.key)
+                        if not detector.place_context(text, c.start) and not detector.is_allowed(c.key)
                         and not _common_word_opening_sentence(text, c)]
                 if more:
                     found[i] = resolve_overlaps(found[i] + more, protected_ranges(text))

@@ -31,28 +31,27 @@ def _page(title: str, body: str, nav: str = "") -> str:
                                generated=datetime.now().strftime("%d/%m/%Y %H:%M"))
 
 
-def _highlight(text: str, spans: pd.DataFrame) -> str:
+def _highlight(text: str, spans: list[dict]) -> str:
     """Passage text with its mentions wrapped in <mark> (overlapping spans: the first one wins)."""
     out, cursor = [], 0
-    for span in spans.sort_values(["start", "end"]).itertuples(index=False):
-        start, end = int(span.start), int(span.end)
+    for span in sorted(spans, key=lambda s: (int(s["start"]), int(s["end"]))):
+        start, end, kind = int(span["start"]), int(span["end"]), span["kind"]
         if start < cursor or end > len(text) or start >= end:
             continue
-        label = display_name(span.kind, span.canonical if span.kind == "acteur" else span.label)
+        label = display_name(kind, span["canonical"] if kind == "acteur" else span["label"])
         out.append(h(text[cursor:start]))
-        out.append(f'<mark class="{escape(span.kind)}" title="{escape(KIND_NAMES.get(span.kind, span.kind))} : '
+        out.append(f'<mark class="{escape(kind)}" title="{escape(KIND_NAMES.get(kind, kind))} : '
                    f'{h(label)}">{h(text[start:end])}</mark>')
         cursor = end
     out.append(h(text[cursor:]))
     return "".join(out)
 
 
-def contribution_page(r: Results, contribution: dict, quoted: set[str]) -> str:
-    """The page of one contribution: its metadata, then every passage with an anchor on its id."""
+def contribution_page(contribution: dict, passages: pd.DataFrame, spans: dict[str, list[dict]], quoted: set[str]) -> str:
+    """The page of one contribution: its metadata, then every passage (anchor = its id) with its
+    mentions (``spans``: passage id -> mention records) highlighted; ``quoted`` passages are marked."""
     cid = contribution["contribution_id"]
     organisation = contribution.get("organisation") or "Organisation non identifiée"
-    passages = r.contribution_passages(cid)
-    mentions = r.mentions[r.mentions["contribution_id"] == cid]
     body = ['<p><a href="../index.html">← Retour au rapport</a></p>',
             f"<p><strong>Type :</strong> {h(display_name('organisation_type', contribution.get('organisation_type')))} · "
             f"<strong>Date :</strong> {h(contribution.get('date') or 'inconnue')} · "
@@ -76,7 +75,7 @@ def contribution_page(r: Results, contribution: dict, quoted: set[str]) -> str:
             css = "passage quoted" if p["passage_id"] in quoted else "passage"
             heading = f"{h(p['heading'])} · " if isinstance(p.get("heading"), str) else ""
             body.append(f'<div class="{css}" id="{escape(p["passage_id"])}"><p class="meta">{heading}passage {int(p["seq"]) + 1} '
-                        f'{"".join(badges)}</p><p>{_highlight(p["text"], mentions[mentions["passage_id"] == p["passage_id"]])}</p></div>')
+                        f'{"".join(badges)}</p><p>{_highlight(p["text"], spans.get(p["passage_id"], []))}</p></div>')
     return _page(f"Contribution — {mask_contacts(organisation)}", "".join(body))
 
 
@@ -99,8 +98,14 @@ def build_report(results: Results, out_dir: Path) -> Path:
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
         (staging / "contributions").mkdir()
+        ordered = results.passages.sort_values(["contribution_id", "doc_role_rank", "doc_path", "seq"])
+        by_contribution = dict(tuple(ordered.groupby("contribution_id", sort=False)))
+        spans: dict[str, list[dict]] = {}
+        for record in results.mentions[["passage_id", "kind", "start", "end", "label", "canonical"]].to_dict("records"):
+            spans.setdefault(record["passage_id"], []).append(record)
         for contribution in results.contributions.to_dict("records"):
-            page = contribution_page(results, contribution, quoted)
+            passages = by_contribution.get(contribution["contribution_id"], ordered.iloc[:0])
+            page = contribution_page(contribution, passages, spans, quoted)
             (staging / "contributions" / f"{contribution['contribution_id']}.html").write_text(page, encoding="utf-8")
         (staging / "index.html").write_text(index, encoding="utf-8")
         old = out_dir.with_name(f".{out_dir.name}.old")

@@ -39,6 +39,13 @@ def corpus_section(r: Results) -> str:
     body.append(column_chart([(k, float(v)) for k, v in months.items()], "Contributions par mois"))
     body.append("<h3>Formats des documents</h3>")
     body.append(bar_chart(_counts(r.table("documents")["format"]), "Documents par format", color=PALETTE[2]))
+    n_passages = p.groupby("contribution_id").size()
+    listing = c.assign(type=c["organisation_type"].map(lambda k: display_name("organisation_type", k)),
+                       nom=c["organisation"].fillna("Organisation non identifiée"),
+                       n_passages=c["contribution_id"].map(n_passages).fillna(0).astype(int)).sort_values(["type", "nom"])
+    body.append(f"<details><summary>Liste des {len(c)} contributions (lien vers chacune)</summary>"
+                + html_table(listing, {"nom": "Organisation", "type": "Type", "date": "Date", "n_passages": "Passages"},
+                             numeric=("n_passages",), links={"nom": ("contribution_id", None)}) + "</details>")
     rejected = r.rejected_items()
     body.append(f"<h3>Fichiers écartés ({len(rejected)})</h3>")
     if r.has("manifest"):

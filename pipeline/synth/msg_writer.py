@@ -23,7 +23,7 @@ FREE, END_OF_CHAIN, FAT_SECT, DIFAT_SECT, NO_STREAM = 0xFFFFFFFF, 0xFFFFFFFE, 0x
 MESSAGE_CLSID = bytes.fromhex("0b0d020000000000c000000000000046")
 
 # Property types (MS-OXCDATA).
-PT_INT32, PT_BOOL, PT_TIME, PT_STRING, PT_BINARY = 0x0003, 0x000B, 0x0040, 0x001F, 0x0102
+PT_INT32, PT_BOOL, PT_TIME, PT_STRING, PT_BINARY, PT_OBJECT = 0x0003, 0x000B, 0x0040, 0x001F, 0x0102, 0x000D
 _FIXED_TYPES = {PT_INT32, PT_BOOL, PT_TIME}
 _READ_WRITE = 0x00000006
 
@@ -195,14 +195,9 @@ def _encoded(name: str, address: str) -> str:
     return formataddr((str(Header(name, "utf-8")) if not name.isascii() else name, address))
 
 
-def write_msg(path_or_none: str | Path | None, *, subject: str, sender_name: str, sender_email: str,
-              to: str | Sequence[str], date_iso: str, body: str,
-              attachments: Iterable[tuple[str, bytes]] = ()) -> bytes:
-    """Write a minimal valid Outlook ``.msg`` and return its bytes (also saved to the path if given).
-
-    ``to`` is one address or a list ("Name <addr>" or "addr"); ``date_iso`` an ISO 8601
-    timestamp (UTC assumed when naive); ``attachments`` (filename, bytes) pairs.
-    """
+def _message_tree(*, subject: str, sender_name: str, sender_email: str, to: str | Sequence[str], date_iso: str,
+                  body: str, attachments: Iterable[tuple[str, bytes | dict]] = (), embedded: bool = False) -> Tree:
+    """Storages and streams of one message; an embedded message has a shorter header and no name map."""
     sent = datetime.fromisoformat(date_iso)
     sent = sent if sent.tzinfo else sent.replace(tzinfo=timezone.utc)
     recipients = _addresses(to)
@@ -223,22 +218,48 @@ def write_msg(path_or_none: str | Path | None, *, subject: str, sender_name: str
         (0x0E07, PT_INT32, 0x1), (0x3FFD, PT_INT32, 65001), (0x340D, PT_INT32, 0x00040000),
     ]
     n_recip, n_attach = len(recipients), len(attachments)
-    tree = _object(message_props, bytes(8) + struct.pack("<IIII", n_recip, n_attach, n_recip, n_attach) + bytes(8))
-    tree["__nameid_version1.0"] = {"__substg1.0_00020102": b"", "__substg1.0_00030102": b"",
-                                   "__substg1.0_00040102": b""}
+    header = bytes(8) + struct.pack("<IIII", n_recip, n_attach, n_recip, n_attach) + (b"" if embedded else bytes(8))
+    tree = _object(message_props, header)
+    if not embedded:
+        tree["__nameid_version1.0"] = {"__substg1.0_00020102": b"", "__substg1.0_00030102": b"",
+                                       "__substg1.0_00040102": b""}
     for i, (name, address) in enumerate(recipients):
         tree[f"__recip_version1.0_#{i:08X}"] = _object([
             (0x3001, PT_STRING, name or address), (0x3003, PT_STRING, address), (0x39FE, PT_STRING, address),
             (0x3002, PT_STRING, "SMTP"), (0x0C15, PT_INT32, 1), (0x3000, PT_INT32, i),
         ], bytes(8))
     for i, (filename, data) in enumerate(attachments):
-        short = filename if len(filename) <= 12 else filename[:8] + (filename[filename.rfind("."):][:4] if "." in filename else "")
-        tree[f"__attach_version1.0_#{i:08X}"] = _object([
-            (0x3707, PT_STRING, filename), (0x3704, PT_STRING, short), (0x3001, PT_STRING, filename),
-            (0x3701, PT_BINARY, data), (0x3705, PT_INT32, 1), (0x0E20, PT_INT32, len(data)),
-            (0x0E21, PT_INT32, i), (0x370B, PT_INT32, 0xFFFFFFFF),
-        ], bytes(8))
-    payload = build_compound_file(tree)
+        tree[f"__attach_version1.0_#{i:08X}"] = _attachment(i, filename, data)
+    return tree
+
+
+def _attachment(index: int, filename: str, data: bytes | dict) -> Tree:
+    """An attachment by value (bytes) or an embedded message (dict of ``write_msg`` keyword arguments)."""
+    extension = filename[filename.rfind("."):][:4] if "." in filename else ""
+    short = filename if len(filename) <= 12 else filename[:8] + extension  # 8.3 name
+    props = [(0x3707, PT_STRING, filename), (0x3704, PT_STRING, short), (0x3001, PT_STRING, filename),
+             (0x0E21, PT_INT32, index), (0x370B, PT_INT32, 0xFFFFFFFF)]
+    if isinstance(data, dict):
+        storage = _object(props + [(0x3705, PT_INT32, 5)], bytes(8))
+        # PtypObject entry: the value is the embedded storage, its size field is unused
+        storage["__properties_version1.0"] += struct.pack("<IIII", (0x3701 << 16) | PT_OBJECT, _READ_WRITE,
+                                                          0xFFFFFFFF, 0)
+        storage[f"__substg1.0_3701{PT_OBJECT:04X}"] = _message_tree(**data, embedded=True)
+        return storage
+    return _object(props + [(0x3701, PT_BINARY, data), (0x3705, PT_INT32, 1), (0x0E20, PT_INT32, len(data))], bytes(8))
+
+
+def write_msg(path_or_none: str | Path | None, *, subject: str, sender_name: str, sender_email: str,
+              to: str | Sequence[str], date_iso: str, body: str,
+              attachments: Iterable[tuple[str, bytes | dict]] = ()) -> bytes:
+    """Write a minimal valid Outlook ``.msg`` and return its bytes (also saved to the path if given).
+
+    ``to`` is one address or a list ("Name <addr>" or "addr"); ``date_iso`` an ISO 8601
+    timestamp (UTC assumed when naive); ``attachments`` (filename, bytes) pairs, or
+    (filename, dict of these keyword arguments) for an embedded Outlook message.
+    """
+    payload = build_compound_file(_message_tree(subject=subject, sender_name=sender_name, sender_email=sender_email,
+                                                to=to, date_iso=date_iso, body=body, attachments=attachments))
     if path_or_none is not None:
         Path(path_or_none).write_bytes(payload)
     return payload

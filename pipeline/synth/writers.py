@@ -1,183 +1,32 @@
 """Writers of realistic test files: PDF, DOCX, ODT, e-mail, mbox and zip.
 
-Every writer is deterministic: dates inside documents, zip timestamps, MIME
-boundaries and Message-IDs are fixed or derived from the content, so writing the
-same input twice gives the same bytes (where the underlying library allows it).
-
-Paragraph convention shared by the document writers: a paragraph starting with
-``"# "`` (or ``"## "``) is a heading, every other string is a body paragraph.
+This module holds the DOCX, ODT, zip and protected-Office writers and re-exports the others, so
+``pipeline.synth.writers`` stays the one import for every writer: PDF in
+:mod:`pipeline.synth.pdf_writers`, e-mail and mbox in :mod:`pipeline.synth.mail_writers`.
+Determinism and the paragraph convention (``"# "`` headings) are described in
+:mod:`pipeline.synth.common`.
 """
 from __future__ import annotations
 
 import hashlib
 import io
-import re
 import zipfile
-from datetime import datetime, timezone
-from email import policy
-from email.charset import BASE64, Charset
-from email.header import Header
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.parser import BytesParser
-from email.utils import format_datetime, parseaddr
+from datetime import datetime
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 from xml.sax.saxutils import escape
 
-FIXED_DATE = datetime(2023, 6, 30, 12, 0, 0, tzinfo=timezone.utc)
+from pipeline.synth.common import FIXED_DATE, heading_level, strip_heading, write_file
+from pipeline.synth.mail_writers import Attachment, build_eml, render_mbox, write_mbox
+from pipeline.synth.pdf_writers import encrypt_pdf, render_pdf, render_scanned_pdf, write_pdf
+
+__all__ = [
+    "FIXED_DATE", "ZIP_DATE", "Attachment", "build_eml", "encrypt_pdf", "normalise_zip", "render_docx",
+    "render_encrypted_office", "render_mbox", "render_odt", "render_pdf", "render_scanned_pdf", "render_zip",
+    "write_docx", "write_mbox", "write_odt", "write_pdf", "write_zip",
+]
+
 ZIP_DATE = (2023, 6, 30, 12, 0, 0)
-_FONT_CANDIDATES = (
-    Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
-    Path("/usr/share/fonts/dejavu/DejaVuSans.ttf"),
-    Path("/usr/local/share/fonts/DejaVuSans.ttf"),
-)
-
-Attachment = tuple[str, bytes, str]  # (filename, data, mime type)
-
-
-def _heading_level(paragraph: str) -> int:
-    """Return 1 or 2 for '# ' / '## ' headings, 0 for body text."""
-    if paragraph.startswith("## "):
-        return 2
-    if paragraph.startswith("# "):
-        return 1
-    return 0
-
-
-def _strip_heading(paragraph: str) -> str:
-    return paragraph.lstrip("#").strip()
-
-
-def _unicode_font() -> Path | None:
-    """The first DejaVuSans TTF found on the system (None: fall back to latin-1 core fonts)."""
-    return next((p for p in _FONT_CANDIDATES if p.is_file()), None)
-
-
-def _write(path: str | Path, data: bytes) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-
-
-# --------------------------------------------------------------------------- PDF
-
-
-def render_pdf(
-    paragraphs: Sequence[str],
-    *,
-    title: str | None = None,
-    header: str | None = None,
-    footer_with_page_numbers: bool = True,
-    created: datetime = FIXED_DATE,
-) -> bytes:
-    """Render paragraphs as a text PDF (A4, Unicode font when available) and return its bytes."""
-    from fpdf import FPDF
-
-    font_path = _unicode_font()
-
-    class _Pdf(FPDF):
-        def header(self) -> None:  # noqa: D102 - fpdf2 hook
-            if header:
-                self.set_font(family, size=8)
-                self.cell(0, 6, _text(header), align="C", new_x="LMARGIN", new_y="NEXT")
-                self.ln(4)
-
-        def footer(self) -> None:  # noqa: D102 - fpdf2 hook
-            if footer_with_page_numbers:
-                self.set_y(-15)
-                self.set_font(family, size=8)
-                self.cell(0, 10, f"Page {self.page_no()}/{{nb}}", align="C")
-
-    pdf = _Pdf(format="A4")
-    if font_path is not None:
-        pdf.add_font("DejaVu", "", str(font_path))
-        family = "DejaVu"
-
-        def _text(s: str) -> str:
-            return s
-    else:  # core fonts only know latin-1
-        family = "Helvetica"
-
-        def _text(s: str) -> str:
-            s = s.replace("’", "'").replace("—", "-").replace("–", "-").replace("…", "...")
-            s = s.replace("œ", "oe").replace("Œ", "OE").replace("€", "EUR")
-            return s.encode("latin-1", "replace").decode("latin-1")
-
-    pdf.set_creation_date(created)
-    pdf.set_producer("pipeline.synth")
-    if title:
-        pdf.set_title(title)
-    pdf.alias_nb_pages()
-    pdf.set_auto_page_break(auto=True, margin=20)
-    pdf.add_page()
-    if title:
-        pdf.set_font(family, size=15)
-        pdf.multi_cell(0, 8, _text(title), new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(4)
-    for paragraph in paragraphs:
-        level = _heading_level(paragraph)
-        if level:
-            pdf.ln(2)
-            pdf.set_font(family, size=13 if level == 1 else 12)
-            pdf.multi_cell(0, 7, _text(_strip_heading(paragraph)), new_x="LMARGIN", new_y="NEXT")
-            pdf.ln(1)
-        else:
-            pdf.set_font(family, size=11)
-            pdf.multi_cell(0, 5.5, _text(paragraph), new_x="LMARGIN", new_y="NEXT")
-            pdf.ln(3)
-    return bytes(pdf.output())
-
-
-def write_pdf(
-    path: str | Path,
-    paragraphs: Sequence[str],
-    *,
-    title: str | None = None,
-    header: str | None = None,
-    footer_with_page_numbers: bool = True,
-) -> None:
-    """Write a text PDF; see :func:`render_pdf`."""
-    _write(path, render_pdf(paragraphs, title=title, header=header,
-                            footer_with_page_numbers=footer_with_page_numbers))
-
-
-def render_scanned_pdf(pages: int = 1, created: datetime = FIXED_DATE) -> bytes:
-    """A PDF that looks like a scan: grey shapes imitating lines of text, no text layer at all."""
-    from fpdf import FPDF
-
-    pdf = FPDF(format="A4")
-    pdf.set_creation_date(created)
-    pdf.set_producer("pipeline.synth")
-    for page in range(pages):
-        pdf.add_page()
-        pdf.set_fill_color(245, 243, 236)
-        pdf.rect(0, 0, 210, 297, style="F")
-        pdf.set_fill_color(60, 60, 60)
-        pdf.rect(20, 20, 60, 18, style="F")  # letterhead logo
-        for line in range(34):
-            width = 170 - ((line * 37 + page * 11) % 45)
-            pdf.rect(20, 50 + line * 6.5, width, 2.2, style="F")
-    return bytes(pdf.output())
-
-
-def encrypt_pdf(data: bytes, password: str) -> bytes:
-    """Return ``data`` encrypted with a user password (pypdf, RC4-128).
-
-    RC4 and a file identifier derived from the content keep the output deterministic
-    (AES would draw a random initialisation vector per string).
-    """
-    from pypdf import PdfReader, PdfWriter
-    from pypdf.generic import ArrayObject, ByteStringObject
-
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
-    file_id = ByteStringObject(hashlib.md5(data).digest())
-    writer._ID = ArrayObject((file_id, file_id))  # pypdf has no public setter
-    writer.encrypt(user_password=password, owner_password=password + "-owner", algorithm="RC4-128")
-    writer._ID = ArrayObject((file_id, file_id))  # encrypt() draws a random second id
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 # -------------------------------------------------------------------------- DOCX
@@ -206,11 +55,11 @@ def render_docx(
     if title:
         document.add_heading(title, level=0)
     for paragraph in paragraphs:
-        level = _heading_level(paragraph)
+        level = heading_level(paragraph)
         if level and headings:
-            document.add_heading(_strip_heading(paragraph), level=level)
+            document.add_heading(strip_heading(paragraph), level=level)
         elif level:
-            document.add_paragraph().add_run(_strip_heading(paragraph)).bold = True
+            document.add_paragraph().add_run(strip_heading(paragraph)).bold = True
         else:
             document.add_paragraph(paragraph)
     buffer = io.BytesIO()
@@ -221,7 +70,7 @@ def render_docx(
 def write_docx(path: str | Path, paragraphs: Sequence[str], *, headings: bool = True,
                title: str | None = None, author: str = "") -> None:
     """Write a DOCX; see :func:`render_docx`."""
-    _write(path, render_docx(paragraphs, headings=headings, title=title, author=author))
+    write_file(path, render_docx(paragraphs, headings=headings, title=title, author=author))
 
 
 # --------------------------------------------------------------------------- ODT
@@ -242,10 +91,10 @@ def render_odt(paragraphs: Sequence[str], *, title: str | None = None,
     if title:
         body.append(f'<text:h text:outline-level="1">{escape(title)}</text:h>')
     for paragraph in paragraphs:
-        level = _heading_level(paragraph)
+        level = heading_level(paragraph)
         if level:
             body.append(f'<text:h text:outline-level="{level + 1 if title else level}">'
-                        f"{escape(_strip_heading(paragraph))}</text:h>")
+                        f"{escape(strip_heading(paragraph))}</text:h>")
         else:
             body.append(f"<text:p>{escape(paragraph)}</text:p>")
     content = (
@@ -279,7 +128,7 @@ def render_odt(paragraphs: Sequence[str], *, title: str | None = None,
 
 def write_odt(path: str | Path, paragraphs: Sequence[str], *, title: str | None = None) -> None:
     """Write a minimal ODT; see :func:`render_odt`."""
-    _write(path, render_odt(paragraphs, title=title))
+    write_file(path, render_odt(paragraphs, title=title))
 
 
 # --------------------------------------------------------------------------- ZIP
@@ -303,7 +152,7 @@ def render_zip(members: dict[str, bytes]) -> bytes:
 
 def write_zip(path: str | Path, members: dict[str, bytes]) -> None:
     """Write a zip archive; see :func:`render_zip`."""
-    _write(path, render_zip(members))
+    write_file(path, render_zip(members))
 
 
 def normalise_zip(data: bytes) -> bytes:
@@ -313,110 +162,6 @@ def normalise_zip(data: bytes) -> bytes:
         for info in source.infolist():
             target.writestr(_zip_info(info.filename, info.compress_type), source.read(info))
     return out.getvalue()
-
-
-# ------------------------------------------------------------------------- EMAIL
-
-
-def _address(value: str | tuple[str, str]) -> Address | str:
-    """Accept ``"Name <a@b>"`` or ``(name, a@b)``; return a header-ready address."""
-    name, email = value if isinstance(value, tuple) else parseaddr(value)
-    if not email:
-        return str(value)
-    local, _, domain = email.partition("@")
-    return Address(display_name=name, username=local, domain=domain)
-
-
-def _date_header(date: datetime | str) -> str:
-    if isinstance(date, str):
-        date = datetime.fromisoformat(date)
-    return format_datetime(date)
-
-
-def build_eml(
-    *,
-    subject: str,
-    sender: str | tuple[str, str],
-    to: str | Iterable[str],
-    date: datetime | str,
-    body: str,
-    attachments: Sequence[Attachment] = (),
-    charset: str = "utf-8",
-    transfer_encoding: str = "quoted-printable",
-    cc: str | Iterable[str] = (),
-    message_id: str | None = None,
-    in_reply_to: str | None = None,
-    subject_encoding: str = "q",
-) -> bytes:
-    """Build an RFC 5322 message and return its bytes.
-
-    ``transfer_encoding`` applies to the text body ('quoted-printable', 'base64', '8bit').
-    Non-ASCII subjects and names are RFC 2047-encoded. An attachment whose mime type is
-    ``message/rfc822`` is embedded as a forwarded message. ``subject_encoding="b"`` writes
-    the subject as base64 encoded words (the email package itself always picks "q"). Boundaries and the Message-ID
-    are derived from the content, so the output is deterministic.
-    """
-    msg = EmailMessage(policy=policy.SMTP)
-    msg["From"] = _address(sender)
-    recipients = [to] if isinstance(to, str) else list(to)
-    msg["To"] = [_address(r) for r in recipients]
-    copies = [cc] if isinstance(cc, str) else list(cc)
-    if copies:
-        msg["Cc"] = [_address(c) for c in copies]
-    msg["Subject"] = subject
-    msg["Date"] = _date_header(date)
-    digest = hashlib.sha1(f"{subject}|{sender}|{date}|{body}".encode("utf-8")).hexdigest()
-    domain = parseaddr(sender if isinstance(sender, str) else sender[1])[1].partition("@")[2] or "example.invalid"
-    msg["Message-ID"] = message_id or f"<{digest[:20]}@{domain}>"
-    if in_reply_to:
-        msg["In-Reply-To"] = in_reply_to
-        msg["References"] = in_reply_to
-    msg.set_content(body, charset=charset, cte=transfer_encoding)
-    for filename, data, mime in attachments:
-        if mime == "message/rfc822":
-            inner = BytesParser(policy=policy.default).parsebytes(data)
-            msg.add_attachment(inner)
-        else:
-            maintype, _, subtype = mime.partition("/")
-            msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
-    for index, part in enumerate(msg.walk()):
-        if part.get_content_maintype() == "multipart":
-            part.set_boundary(f"=_{digest[:12]}_{index}")
-    raw = msg.as_bytes(policy=policy.SMTP)
-    if subject_encoding == "b" and not subject.isascii():
-        raw = _base64_subject(raw, subject)
-    return raw
-
-
-def _base64_subject(raw: bytes, subject: str) -> bytes:
-    """Replace the top-level Subject header by base64 (RFC 2047 "B") encoded words."""
-    head, sep, rest = raw.partition(b"\r\n\r\n")
-    charset = Charset("utf-8")
-    charset.header_encoding = BASE64
-    encoded = Header(subject, charset, header_name="Subject").encode(linesep="\r\n")
-    header = re.compile(rb"^Subject:.*?(?=\r\n(?![ \t]))", re.MULTILINE | re.DOTALL)
-    head = header.sub(lambda _: b"Subject: " + encoded.encode("ascii"), head, count=1)
-    return head + sep + rest
-
-
-def render_mbox(messages: list[bytes]) -> bytes:
-    """Messages as one mbox ("From " separator lines, mboxrd >From quoting, LF line ends)."""
-    chunks = []
-    for raw in messages:
-        parsed = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
-        sender = parseaddr(parsed.get("From", ""))[1] or "MAILER-DAEMON"
-        when = parsed.get("Date")
-        stamp = (when.datetime if when is not None else FIXED_DATE).strftime("%a %b %d %H:%M:%S %Y")
-        lines = raw.replace(b"\r\n", b"\n").split(b"\n")
-        quoted = [b">" + line if line.lstrip(b">").startswith(b"From ") else line for line in lines]
-        body = b"\n".join(quoted).rstrip(b"\n")
-        chunks.append(f"From {sender} {stamp}\n".encode("ascii") + body + b"\n\n")
-    return b"".join(chunks)
-
-
-def write_mbox(path: str | Path, messages: list[bytes]) -> None:
-    """Write messages to an mbox file; see :func:`render_mbox`."""
-    _write(path, render_mbox(messages))
 
 
 # ------------------------------------------------------------- PROTECTED OFFICE

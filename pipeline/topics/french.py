@@ -20,21 +20,31 @@ _WORD = re.compile(r"^[^\W\d_][\w'’-]*$")
 _PROTECTED = {"collectivité", "collectivités", "donnée", "données"}
 
 
+def _spacy_french_stop_words() -> set[str]:
+    """spaCy's list, read from its plain module file so that spaCy itself need not be imported (slow)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("spacy")
+    path = Path(spec.origin).parent / "lang" / "fr" / "stop_words.py"
+    module_spec = importlib.util.spec_from_file_location("_spacy_fr_stop_words", path)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return set(module.STOP_WORDS)
+
+
 @lru_cache(maxsize=1)
 def french_stop_words() -> frozenset[str]:
     """spaCy's French stop words plus this corpus's function words (data file next to the code)."""
-    from spacy.lang.fr.stop_words import STOP_WORDS
-
     extra = [line.strip().lower() for line in FUNCTION_WORDS_FILE.read_text(encoding="utf-8").splitlines()
              if line.strip() and not line.startswith("#")]
-    return frozenset((set(STOP_WORDS) | set(extra)) - _PROTECTED)
+    return frozenset((_spacy_french_stop_words() | set(extra)) - _PROTECTED)
 
 
 @lru_cache(maxsize=1)
 def _nlp():
     import spacy
 
-    return spacy.load("fr_core_news_md", disable=["parser", "ner"])
+    return spacy.load("fr_core_news_md", exclude=["parser", "ner"])
 
 
 class Lemmatiser:
@@ -46,6 +56,7 @@ class Lemmatiser:
 
     def __init__(self, cache: dict[str, tuple[str, str]] | None = None):
         self.cache: dict[str, tuple[str, str]] = cache or {}
+        self.used: set[str] = set()
         self.stop = french_stop_words()
 
     @classmethod
@@ -57,8 +68,8 @@ class Lemmatiser:
         return cls(dict(zip(df["text_hash"], zip(df["lemmas"], df["surface"]))))
 
     def save(self, path: Path) -> None:
-        """Write the cache atomically to a parquet file."""
-        keys = sorted(self.cache)
+        """Write the entries used since loading (older texts are dropped) atomically to a parquet file."""
+        keys = sorted(self.used & set(self.cache))
         df = pd.DataFrame({"text_hash": keys, "lemmas": [self.cache[k][0] for k in keys],
                            "surface": [self.cache[k][1] for k in keys]})
         path = Path(path)
@@ -76,6 +87,7 @@ class Lemmatiser:
     def lemmatise(self, texts: Sequence[str]) -> tuple[list[str], list[str]]:
         """(lemma strings, aligned surface strings) for ``texts``, computing only uncached ones."""
         keys = [content_hash(t, n=20) for t in texts]
+        self.used.update(keys)
         todo = {}
         for key, text in zip(keys, texts):
             if key not in self.cache and key not in todo:
@@ -105,7 +117,7 @@ def surface_forms(lemma_docs: Sequence[str], surface_docs: Sequence[str], wanted
     return {w: (min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] if c else w) for w, c in counts.items()}
 
 
-def readable_label(words: Sequence[str], surface: dict[str, str], min_terms: int = 2, max_terms: int = 3) -> str:
+def readable_label(words: Sequence[str], surface: dict[str, str], max_terms: int = 3) -> str:
     """A French label of 2–4 top terms: redundant terms skipped, surface forms, ``a, b et c``."""
     chosen: list[str] = []
     for word in words:

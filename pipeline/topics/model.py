@@ -136,14 +136,17 @@ class FitResult:
     notes: list[str] = field(default_factory=list)
 
 
-def fit_topics(lemma_docs: list[str], embeddings: np.ndarray, config: TopicsConfig, backend) -> FitResult:
-    """Fit BERTopic on items already sorted by id, reassign close outliers, extract words and hierarchy."""
+def fit_topics(lemma_docs: list[str], embeddings: np.ndarray, config: TopicsConfig, make_backend) -> FitResult:
+    """Fit BERTopic on items already sorted by id, reassign close outliers, extract words and hierarchy.
+
+    ``make_backend()`` builds the embedding backend only when a model is actually fitted.
+    """
     n = len(lemma_docs)
     if n < TINY_CORPUS:
         return FitResult(np.full(n, OUTLIER), np.zeros(n), [], np.zeros((0, embeddings.shape[1]), np.float32),
                          {}, None, None, None, [f"corpus_trop_petit: {n} éléments (< {TINY_CORPUS}), tout en Divers"])
     params = cluster_params(n, config)
-    model = build_topic_model(params, config, backend, n)
+    model = build_topic_model(params, config, make_backend(), n)
     raw, _ = model.fit_transform(lemma_docs, embeddings=embeddings)
     raw = np.asarray(raw)
     topic_ids = sorted(t for t in set(raw.tolist()) if t != OUTLIER)
@@ -156,7 +159,7 @@ def fit_topics(lemma_docs: list[str], embeddings: np.ndarray, config: TopicsConf
     reassign = (raw == OUTLIER) & (sim >= config.outlier_similarity)
     labels[reassign] = np.asarray(topic_ids)[best[reassign]]
     index_of = {t: i for i, t in enumerate(topic_ids)}
-    similarity = np.array([sim[i] if labels[i] == raw[i] and labels[i] != OUTLIER else 0.0 for i in range(n)])
+    similarity = np.zeros(n)
     for i in np.flatnonzero(labels != OUTLIER):
         similarity[i] = float(embeddings[i] @ centroids[index_of[labels[i]]])
     model.update_topics(lemma_docs, topics=labels.tolist(), vectorizer_model=build_vectorizer(n),
@@ -172,7 +175,10 @@ def fit_topics(lemma_docs: list[str], embeddings: np.ndarray, config: TopicsConf
 
 
 def cluster_leftovers(embeddings: np.ndarray, min_cluster_size: int, config: TopicsConfig) -> np.ndarray:
-    """HDBSCAN among items no stored topic explains (update mode); ``-1`` = still unexplained."""
+    """HDBSCAN among items no stored topic explains (update mode); ``-1`` = still unexplained.
+
+    As in a fit, leftovers close enough to a new cluster's centroid then join it.
+    """
     import hdbscan
 
     n = len(embeddings)
@@ -186,4 +192,10 @@ def cluster_leftovers(embeddings: np.ndarray, min_cluster_size: int, config: Top
                       metric="cosine", random_state=config.seed).fit_transform(embeddings)
     model = hdbscan.HDBSCAN(min_cluster_size=min_cluster_size, min_samples=max(1, min_cluster_size // 2),
                             metric="euclidean", prediction_data=True)
-    return model.fit_predict(points.astype(np.float64))
+    labels = model.fit_predict(points.astype(np.float64))
+    found = sorted(set(labels.tolist()) - {OUTLIER})
+    if found:
+        best, sim = nearest_centroid(embeddings, centroids_of(embeddings, labels, found))
+        close = (labels == OUTLIER) & (sim >= config.outlier_similarity)
+        labels[close] = np.asarray(found)[best[close]]
+    return labels

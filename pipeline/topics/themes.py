@@ -12,7 +12,7 @@ from pipeline.config import TopicsConfig
 from pipeline.embeddings import EmbeddingCache, embed_with_cache
 from pipeline.ids import content_hash
 from pipeline.topics.french import Lemmatiser, readable_label, surface_forms
-from pipeline.topics.model import (OUTLIER, build_vectorizer, cluster_leftovers, cluster_params, embedder_backend,
+from pipeline.topics.model import (OUTLIER, TINY_CORPUS, build_vectorizer, cluster_leftovers, cluster_params, embedder_backend,
                                    fit_topics, nearest_centroid, centroids_of)
 from pipeline.topics.registry import Registry, TopicEntry, divers_key, match_keys, topic_key_for
 
@@ -71,9 +71,9 @@ def _hierarchy_rows(model: str, hier: pd.DataFrame | None, key_of: dict[int, str
 
 
 def _fit(model: str, ids: list[str], emb: np.ndarray, lemmas: list[str], old: Registry | None,
-         config: TopicsConfig, backend, embedder_id: str) -> tuple[Registry | None, np.ndarray, np.ndarray, list]:
+         config: TopicsConfig, make_backend, embedder_id: str) -> tuple[Registry | None, np.ndarray, np.ndarray, list]:
     """Fit from scratch; keys matched to ``old`` (refit) or hashed from members. Returns labels as keys."""
-    result = fit_topics(lemmas, emb, config, backend)
+    result = fit_topics(lemmas, emb, config, make_backend)
     notes = [(divers_key(model), note) for note in result.notes]
     matched = match_keys(result.centroids, old, config.match_threshold)
     key_of: dict[int, str] = {}
@@ -164,9 +164,11 @@ def model_topics(model: str, items: pd.DataFrame, previous: pd.DataFrame | None,
     items = items[~blank].reset_index(drop=True)
     ids, texts = items["item_id"].astype(str).tolist(), items["text"].astype(str).tolist()
     emb = embed_with_cache(texts, embedder, cache) if texts else np.zeros((0, 1), np.float32)
-    lemmas, surfaces = lemmatiser.lemmatise(texts)
-    backend = embedder_backend(embedder, cache)
     registry = Registry.load(model_dir) if model_dir is not None else None
+    if len(ids) >= TINY_CORPUS or registry is not None:
+        lemmas, surfaces = lemmatiser.lemmatise(texts)
+    else:  # nothing will be clustered: spare loading spaCy
+        lemmas, surfaces = [""] * len(ids), [""] * len(ids)
     if registry is not None and registry.embedder_id != embedder.model_id:
         rejects.append((divers_key(model), f"refit_force: modèle enregistré avec {registry.embedder_id}, "
                                            f"embeddings actuels {embedder.model_id}; clés non reprises"))
@@ -181,7 +183,8 @@ def model_topics(model: str, items: pd.DataFrame, previous: pd.DataFrame | None,
     else:
         mode = "refit" if registry is not None else "fit"
         registry_new, keys, sims, notes = _fit(model, ids, emb, lemmas, registry if config_refit else None,
-                                               config, backend, embedder.model_id)
+                                               config, lambda: embedder_backend(embedder, cache),
+                                               embedder.model_id)
         registry = registry_new
         save_model = getattr(registry, "topic_model", None)
     rejects += notes
