@@ -78,7 +78,7 @@ def axes_section(r: Results) -> str:
                     f"{row.n_contributions} contribution(s).</p>")
         if not row.n_passages:
             continue
-        by_type = r.counts_by_org_type(axis=row.axis)
+        by_type = r.counts_by_org_type(axis=row.axis).sort_values("n_passages", ascending=False)
         body.append(bar_chart([(t, float(n)) for t, n in zip(by_type["type"], by_type["n_passages"]) if n],
                               f"Passages de l'axe par type d'organisation", color=PALETTE[0]))
         for kind, title in (("frein", "Principaux freins"), ("cas_usage", "Principaux cas d'usage")):
