@@ -10,40 +10,18 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
+from pipeline.report.labels import display_labels, display_name  # noqa: F401  (re-exported for notebooks)
 from pipeline.schemas import SCHEMAS, empty, public_view
 
-LABELS_FILE = Path(__file__).with_name("report") / "labels.yaml"
-AXES_FILE = Path(__file__).with_name("axes") / "axes.yaml"
-MIN_QUOTE_WORDS = 8  # shorter passages (titles, salutations) make poor quotes
+MIN_QUOTE_WORDS = 12  # shorter passages (titles, salutations) make poor quotes
 QUOTE_COLUMNS = ["passage_id", "contribution_id", "organisation", "organisation_type", "date", "locator", "texte", "extrait"]
 QUOTE_SOURCE_COLUMNS = ["passage_id", "contribution_id", "near_duplicate_group", "organisation", "organisation_type",
                         "date", "locator", "text", "n_words", "probability", "topic_probability"]
-
-
-@lru_cache(maxsize=1)
-def display_labels() -> dict[str, dict[str, str]]:
-    """French display names by kind (organisation_type, frein, cas_usage, axes_short, ...)."""
-    labels = yaml.safe_load(LABELS_FILE.read_text(encoding="utf-8"))
-    axes = dict(labels["axes_fallback"])
-    if AXES_FILE.exists():
-        raw = yaml.safe_load(AXES_FILE.read_text(encoding="utf-8")) or {}
-        axes.update({a["id"]: a["nom"] for a in raw.get("axes", [])})
-    labels["axes"] = axes
-    return labels
-
-
-def display_name(kind: str, key: object) -> str:
-    """French name of ``key`` of a kind (``axes``, ``frein``, ``organisation_type``...); the key itself otherwise."""
-    if key is None or key is pd.NA or (isinstance(key, float) and pd.isna(key)):
-        return "non renseigné"
-    return display_labels().get(kind, {}).get(str(key), str(key).replace("_", " "))
 
 
 def _read(processed_dir: Path, name: str) -> tuple[pd.DataFrame, bool]:
@@ -256,6 +234,29 @@ class Results:
         out = pd.DataFrame(rows[:n], columns=QUOTE_SOURCE_COLUMNS + ["extrait"]).rename(columns={"text": "texte"})
         return out[QUOTE_COLUMNS]
 
+    def topic_quotes(self, topic_key: str, n: int = 3) -> pd.DataFrame:
+        """Quotes of a theme: passages for a passage theme; for a barrier or use-case theme, its mentions
+        (representative ones first) with their passage, one per passage and contribution first."""
+        topic = self.topics[self.topics["topic_key"] == topic_key]
+        if topic.empty or topic["model"].iloc[0] == "passages":
+            return self.quotes(topic_key=topic_key, n=n)
+        reps = " ".join(topic["representative_ids"].dropna()).split()
+        m = self.mentions[self.mentions["topic_key"] == topic_key]
+        rows = m.to_dict("records")
+        rank = {mid: i for i, mid in enumerate(reps)}
+        rows.sort(key=lambda r: (rank.get(r["mention_id"], len(rank)), -float(r["score"] or 0), r["mention_id"]))
+        picked, passages, groups = [], set(), set()
+        for second_pass in (False, True):
+            for r in rows:
+                group = r["near_duplicate_group"] if isinstance(r["near_duplicate_group"], str) else r["contribution_id"]
+                if r["passage_id"] in passages or (group in groups and not second_pass) or len(picked) >= n:
+                    continue
+                picked.append(r)
+                passages.add(r["passage_id"])
+                groups.add(group)
+        out = pd.DataFrame(picked, columns=list(m.columns)).rename(columns={"passage_text": "texte", "text": "extrait"})
+        return out[QUOTE_COLUMNS].reset_index(drop=True)
+
     def search(self, keyword: str) -> pd.DataFrame:
         """Passages containing ``keyword`` (case-insensitive), with their contribution and locator."""
         p = self.passages
@@ -286,7 +287,8 @@ class Results:
         return pd.DataFrame(rows, columns=["stage", "reason", "n"])
 
     def model_metadata(self) -> list[dict]:
-        """Metadata of the trained models found in the models folder (``*/*.json`` with a ``metadata`` key)."""
+        """Metadata of the trained models found in the models folder: the ``metadata`` of ``*/*.json``
+        model headers, and evaluation files ``*/evaluation*.json`` as they are."""
         if self.models_dir is None or not Path(self.models_dir).is_dir():
             return []
         found = []
@@ -296,6 +298,8 @@ class Results:
             except (OSError, ValueError):
                 continue
             meta = header.get("metadata") if isinstance(header, dict) else None
+            if meta is None and isinstance(header, dict) and path.name.startswith("evaluation"):
+                meta = header
             if isinstance(meta, dict):
                 found.append({"file": f"{path.parent.name}/{path.name}", **meta})
         return found
@@ -339,8 +343,8 @@ def _enrich_passages(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def _enrich_mentions(t: dict[str, pd.DataFrame], passages: pd.DataFrame) -> pd.DataFrame:
-    context = passages[["passage_id", "contribution_id", "organisation", "organisation_type", "date", "locator",
-                        "axis", "topic_key"]].rename(columns={"topic_key": "passage_topic_key"})
+    context = passages[["passage_id", "contribution_id", "near_duplicate_group", "organisation", "organisation_type",
+                        "date", "locator", "axis", "topic_key"]].rename(columns={"topic_key": "passage_topic_key"})
     context["passage_text"] = passages["text"]
     mention_topics = t["mention_topics"][["mention_id", "topic_key"]]
     return (t["mentions"].merge(context, on="passage_id", how="left")
@@ -357,6 +361,13 @@ def load_results(processed_dir: Path, models_dir: Path | None = None) -> Results
         tables[name], found = _read(processed_dir, name)
         if found:
             present.add(name)
+    # a private person's contribution is never shown under a name, whatever the ingestion found
+    contributions = tables["contributions"]
+    private = (contributions["organisation_type"] == "particulier").fillna(False).to_numpy(dtype=bool)
+    if private.any():
+        contributions = contributions.copy()
+        contributions.loc[private, "organisation"] = pd.NA
+        tables["contributions"] = contributions
     if models_dir is None:
         candidate = processed_dir.resolve().parent.parent / "models"
         models_dir = candidate if candidate.is_dir() else None

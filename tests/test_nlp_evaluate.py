@@ -64,7 +64,7 @@ def test_score_exact_and_overlap_per_kind_and_label():
 
 
 def test_split_paragraphs_drops_headings():
-    text = "Bilan du diagnostic\n\nLa commune manque de moyens humains.\n \nDeuxième paragraphe ici."
+    text = "Diagnostic initial\n\nLa commune manque de moyens humains.\n \nDeuxième paragraphe ici."
     assert evaluate.split_paragraphs(text) == ["La commune manque de moyens humains.", "Deuxième paragraphe ici."]
 
 

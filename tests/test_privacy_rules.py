@@ -81,6 +81,8 @@ def test_postcode_and_city_alone_and_ordinary_numbers_are_kept(text):
     ("Selon Émilie Marchetti, le frein principal est le temps.", "Émilie Marchetti"),
     ("Cordialement,\nKylian Ravanel\nResponsable SIG\nMairie de Valbois", "Kylian Ravanel"),
     ("Bien à vous,\n\nNoam Akkari", "Noam Akkari"),
+    ("De : Durand Jean-Marc\nEnvoyé : lundi 3 avril 2023", "Durand Jean-Marc"),
+    ("Contact : direction de l'innovation, Samuel Hautecœur, directeur", "Samuel Hautecœur"),
 ])
 def test_person_names_found_by_the_rules(text, name):
     assert spans_of(text, "personne") == [name]
@@ -96,10 +98,16 @@ def test_person_names_found_by_the_rules(text, name):
     "Le chargé de mission données travaille avec le responsable SIG.",
     "Cordialement,\nLa direction du numérique\nVille de Valbois",
     "Nancy Métropole et la Lorraine ont ouvert leurs données.",
+    "De : Mairie de Valbois\nÀ : Mission Data et Territoires",
     MARKER,
 ])
 def test_institutions_places_roles_and_public_figures_are_kept(text):
     assert spans_of(text) == []
+
+
+def test_lists_of_participants():
+    text = "Participants : Kylian Ravanel (DINUM), Mme Akkari, Soraya Benmansour et la Mairie de Valbois.\nSuite."
+    assert spans_of(text, "personne") == ["Kylian Ravanel", "Akkari", "Soraya Benmansour"]
 
 
 def test_allow_list_is_configurable():

@@ -52,7 +52,8 @@ def test_sections_and_charts_present(report):
         assert f'<section id="{anchor}">' in html
     assert html.count("<svg") >= 8
     assert "Faciliter l'accès aux données pour les collectivités" in html  # axis names from axes.yaml
-    assert 'class="badge emerging"' in html and "Mobilité et mutualisation" in html
+    assert 'Mobilité et mutualisation <span class="badge emerging">' in html  # the emerging theme is flagged
+    assert "Compétences et moyens<" in html and "Compétences et moyens <span" not in html
     assert "no text layer (scanned PDF)" in html  # rejects of the manifest with their reason
     assert "absence de convention avec la CAF" in html  # impossible use case and its barrier
 
@@ -76,6 +77,7 @@ def test_no_personal_data(report):
     check_no_personal_data(report)
     everything = "".join(_all_html(report).values())
     assert not any(email in everything or email.split("@")[0] in everything for email in SENDER_EMAILS[:3])
+    assert "Marie Leroy" not in everything and "Particulier (organisation non nommée)" in everything
     assert "[TELEPHONE_1]" in everything  # placeholders are not mistaken for phone numbers
 
 

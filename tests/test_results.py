@@ -22,6 +22,7 @@ def test_restricted_columns_never_loaded(results):
     for name, table in results.tables.items():
         restricted = {c.name for c in SCHEMAS[name].columns if c.restricted}
         assert not restricted & set(table.columns), name
+    assert results.contributions.set_index("organisation_type").loc["particulier", "organisation"] is pd.NA
     everything = pd.concat([results.passages.astype(str), results.mentions.astype(str)], axis=1).to_string()
     assert not any(email in everything for email in SENDER_EMAILS)
 
@@ -132,3 +133,22 @@ def test_subset_by_organisation_type(results):
     assert set(communes.quotes(axis="acces_donnees", n=5)["organisation"]) == {"Commune de Saint-Aubin-des-Prés"}
     assert results.subset(organisation_type="region").passages.empty
     assert len(results.passages) == 12  # the original is untouched
+
+
+def test_topic_quotes_for_passage_and_mention_themes(tmp_path):
+    from results_fixture import build_tables
+
+    tables = build_tables()
+    mention_ids = list(tables["mention_topics"]["mention_id"])
+    extra = tables["topics"].iloc[:1].copy()
+    extra[["topic_key", "model", "label", "representative_ids"]] = ["f_donnees", "freins", "Accès", mention_ids[-1]]
+    tables["topics"] = pd.concat([tables["topics"], extra], ignore_index=True)
+    tables["mention_topics"]["topic_key"] = "f_donnees"
+    for name, df in tables.items():
+        df.to_parquet(tmp_path / f"{name}.parquet", index=False)
+    r = load_results(tmp_path)
+    assert r.topic_quotes("t_mobilite", n=5).equals(r.quotes(topic_key="t_mobilite", n=5))
+    q = r.topic_quotes("f_donnees", n=3)
+    last = r.mentions.set_index("mention_id").loc[mention_ids[-1]]
+    assert q.iloc[0]["extrait"] == last["text"] and q.iloc[0]["texte"] == last["passage_text"]
+    assert q["passage_id"].is_unique and q["contribution_id"].is_unique and len(q) == 3

@@ -113,7 +113,7 @@ def dependency_candidates(doc: Doc, matcher, meta: dict[str, dict], max_tokens: 
         entry = meta[rule]
         names = [node["RIGHT_ID"] for node in entry["pattern"]]
         nodes = {name: doc[i] for name, i in zip(names, token_ids)}
-        anchor = nodes[names[0]]
+        anchor = nodes[entry.get("anchor", names[0])]
         if not _qualified(anchor, entry, max_tokens) or (entry.get("skip_if_negated") and is_negated(anchor)):
             continue
         core = [nodes[n] for n in entry.get("span", [names[0]])]
@@ -127,7 +127,7 @@ def dependency_candidates(doc: Doc, matcher, meta: dict[str, dict], max_tokens: 
                 ranges += _expand(token, how, max_tokens, cut_clauses)
         start, end = min(r[0] for r in ranges), max(r[1] for r in ranges)
         start, end = _clip(doc, anchor.sent, start, end, anchor, max_tokens)
-        obj = _object_for(anchor, entry, end)
+        obj = nodes[entry["object"]] if "object" in entry else _object_for(anchor, entry, end)
         if obj is not None and obj.lemma_.lower() in entry.get("skip_if_object_in", ()):
             continue
         found.append(Candidate(start, end, rule, float(entry.get("score", 0.6)), anchor, obj, entry.get("label")))

@@ -11,7 +11,7 @@ from pipeline.nlp.spans import compile_matchers, make_span, register_extensions,
 MAX_TOKENS = 30
 # The status walk climbs from the trigger to the verbs that govern it, but not across clauses.
 CLAUSE_BREAKS = {"parataxis", "advcl", "acl:relcl", "root"}
-CAPABILITY_RULES = {"neg_capability", "neg_possible", "neg_capability_aucun"}
+CAPABILITY_RULES = {"neg_capability", "neg_capability_weak", "neg_possible", "neg_capability_aucun"}
 
 
 class CasUsageDetector:

@@ -57,6 +57,7 @@ class Lexicons:
     titles: frozenset[str]
     contact_cues: tuple[str, ...]
     header_cues: tuple[str, ...]
+    list_cues: tuple[str, ...]
     institution_words: frozenset[str]
     institution_names: frozenset[str]
     facility_words: frozenset[str]
@@ -84,6 +85,7 @@ def lexicons() -> Lexicons:
         titles=_keys(context["titles"]),
         contact_cues=tuple(sorted({str(c) for c in context["contact_cues"]}, key=len, reverse=True)),
         header_cues=tuple(sorted({str(c) for c in context["header_cues"]}, key=len, reverse=True)),
+        list_cues=tuple(sorted({str(c) for c in context["list_cues"]}, key=len, reverse=True)),
         institution_words=_keys(context["institution_words"]),
         institution_names=_keys(context["institution_names"]),
         facility_words=_keys(context["facility_words"]),

@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from pipeline.privacy.lexicons import fold, lexicons, name_key
 from pipeline.privacy.ner import is_common_word
 
-_UP = "A-ZÀ-ÖØ-Þ"
-_LOW = "a-zß-öø-ÿ"
+_UP = "A-ZÀ-ÖØ-ÞŒÆ"
+_LOW = "a-zß-öø-ÿœæ\u0100-\u017f"
 TOKEN = rf"(?:[{_UP}][{_LOW}'’]+|[{_UP}]{{2,}}|[{_UP}]['’][{_UP}][{_LOW}]+)(?:-(?:[{_UP}][{_LOW}'’]+|[{_UP}]{{2,}}))*"
 INITIALS = rf"[{_UP}]\.(?:-?[{_UP}]\.)?[ \u00a0]*"
 PARTICLE = r"(?:de|du|des|van|von|der|den|da|di|del|della|dos|ben|bin|el|al|le|la|ter)"
@@ -51,6 +51,8 @@ class NameDetector:
         headers = "|".join(re.escape(c) for c in self.lex.header_cues)
         self.header_re = re.compile(
             rf"^[ \t>]*(?i:{headers})[ \u00a0]*:[ \u00a0]*(?:{TITLE}[ \u00a0]+)?[\"']?(?P<name>{NAME_SEQ})", re.M)
+        lists = "|".join(re.escape(c) for c in self.lex.list_cues)
+        self.list_re = re.compile(rf"(?i:\b(?:{lists}))[ \u00a0]*:[ \u00a0]*(?P<items>[^\n]+)")
         self.signature_re = re.compile(rf"^[ \t]*(?:{TITLE}[ \t]+)?(?P<name>{NAME_SEQ})[ \t,]*$", re.M)
 
     # -- checks -----------------------------------------------------------------------------
@@ -171,6 +173,12 @@ class NameDetector:
             span = self.validate(text, match.start("name"), match.end("name"), strong=True)
             if span:
                 found.append((*span, "contact"))
+        for match in self.list_re.finditer(text):  # "Participants : Jean Dupont, Kylian Ravanel (DINUM)"
+            for item in re.finditer(r"[^,;()]+", match.group("items")):
+                for name in _NAME_SEQ_RE.finditer(text, match.start("items") + item.start(), match.start("items") + item.end()):
+                    span = self.validate(text, name.start(), name.end(), strong=len(name.group().split()) > 1)
+                    if span:
+                        found.append((*span, "liste"))
         for start, end in self._signature_candidates(text):
             span = self.validate(text, start, end, strong=True)
             if span:

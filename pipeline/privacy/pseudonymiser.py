@@ -107,7 +107,8 @@ def hint_names(hints: dict | None, allow_list: tuple[str, ...]) -> list[str]:
 
 def propagation_names(surfaces: list[str], allow_list: tuple[str, ...]) -> list[str]:
     """Forms under which the persons found may appear elsewhere in the contribution: the full
-    name in both orders and, when it is not also a first name or a common word, the surname."""
+    name in both orders and the bare surname, unless it is also a first name, an institution word,
+    an allow-listed name or a particle followed by an organisation ("Julia de Datactivist")."""
     detector, lex = name_detector(allow_list), lexicons()
     forms: set[str] = set()
     for surface in surfaces:

@@ -6,6 +6,8 @@ from html import escape
 
 import pandas as pd
 
+from pipeline.report.labels import display_name
+
 # Defence in depth: the privacy stage already replaced contact details by placeholders; anything
 # that still looks like an e-mail address or a French phone number is masked in every output.
 EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -65,8 +67,13 @@ def html_table(df: pd.DataFrame, headers: dict[str, str], numeric: tuple[str, ..
 
 def quote_block(record: dict, show_extract: bool = True) -> str:
     """A verbatim quote with its organisation and a link to its passage in the contribution page."""
-    organisation = record.get("organisation")
-    who = mask_contacts(organisation) if isinstance(organisation, str) and organisation else "Organisation non identifiée"
+    organisation, kind = record.get("organisation"), record.get("organisation_type")
+    if isinstance(organisation, str) and organisation:
+        who = mask_contacts(organisation)
+    elif isinstance(kind, str) and kind not in ("inconnu", ""):
+        who = f"{display_name('organisation_type', kind)} (organisation non nommée)"
+    else:
+        who = "Organisation non identifiée"
     extract = record.get("extrait")
     extract_html = ""
     if show_extract and isinstance(extract, str) and extract:

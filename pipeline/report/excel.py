@@ -21,7 +21,7 @@ from pipeline.report.common import mask_contacts
 from pipeline.results import Results, display_name, load_results
 
 REVIEW_COLUMNS = ["passage_id", "texte", "axe_propose", "probabilite", "axe_2", "axe_corrige", "commentaire"]
-WIDE_COLUMNS = {"texte", "texte_passage", "extrait", "commentaire", "mots", "exemples", "problems"}
+WIDE_COLUMNS = {"texte", "texte_passage", "extrait", "commentaire", "mots", "exemples", "problemes", "contenu"}
 MAX_WIDTH, WIDE_WIDTH = 45, 90
 
 
@@ -95,7 +95,9 @@ def _cell_value(value: object) -> object:
     if isinstance(value, str):
         return ILLEGAL_CHARACTERS_RE.sub("", mask_contacts(value))
     if hasattr(value, "item"):  # numpy scalars
-        return value.item()
+        value = value.item()
+    if isinstance(value, float):
+        return round(value, 4)
     return value
 
 

@@ -111,9 +111,11 @@ def freins_section(r: Results) -> str:
     status = r.mentions.loc[r.mentions["kind"] == "cas_usage", "status"]
     body.append("<h3>Statut des cas d'usage</h3>" + bar_chart(_counts(status, "status"), "Cas d'usage par statut"))
     impossible = r.impossible_use_cases()
+    impossible["passage"] = impossible["texte"].map(lambda t: t if len(str(t)) <= 240 else str(t)[:238] + "…")
     body.append(f"<h3>Cas d'usage déclarés impossibles ({len(impossible)})</h3>")
     body.append(html_table(impossible, {"organisation": "Organisation", "cas_usage": "Cas d'usage", "domaine": "Domaine",
-                                        "frein": "Frein lié", "categorie_frein": "Catégorie du frein", "locator": "Source"},
+                                        "frein": "Frein lié", "categorie_frein": "Catégorie du frein", "passage": "Passage",
+                                        "locator": "Source"},
                            links={"locator": ("contribution_id", "passage_id")}))
     return _section("freins", "Freins et cas d'usage", "".join(body))
 
@@ -122,28 +124,21 @@ def themes_section(r: Results) -> str:
     """Themes of each topic model: label, size, words, quotes; emerging themes flagged."""
     if not r.has("topics"):
         return _section("themes", "Thèmes", na("Thèmes"))
-    topics = r.topics.sort_values(["model", "size"], ascending=[True, False])
+    model_order = {"passages": 0, "freins": 1, "cas_usage": 2}
+    topics = r.topics.assign(_order=r.topics["model"].map(model_order).fillna(3)).sort_values(["_order", "size"],
+                                                                                          ascending=[True, False])
     body = ["<p>Thèmes trouvés automatiquement (BERTopic). Un thème <span class=\"badge emerging\">émergent</span> "
             "est apparu lors d'une mise à jour avec de nouvelles contributions.</p>"]
     model_names = {"passages": "Thèmes des passages", "freins": "Thèmes des freins", "cas_usage": "Thèmes des cas d'usage"}
-    mention_text = r.mentions.set_index("mention_id") if not r.mentions.empty else None
     for model, group in topics.groupby("model", sort=False):
         body.append(f"<h3>{escape(model_names.get(model, model))}</h3>")
         body.append(bar_chart([(l, float(s)) for l, s in zip(group["label"].fillna(group["topic_key"]), group["size"])],
                               f"Taille des thèmes ({model})", color=PALETTE[5]))
         for t in group.itertuples(index=False):
-            badge = ' <span class="badge emerging">émergent</span>' if t.emerging is True else ""
+            badge = ' <span class="badge emerging">émergent</span>' if pd.notna(t.emerging) and bool(t.emerging) else ""
             body.append(f"<h4>{h(t.label or t.topic_key)}{badge}</h4><p class=\"muted\">{int(t.size or 0)} élément(s) — "
                         f"mots : {h(t.words)}</p>")
-            if model == "passages":
-                body.append(quotes_html(r.quotes(topic_key=t.topic_key, n=2)))
-            elif mention_text is not None:
-                ids = [i for i in str(t.representative_ids or "").split() if i in mention_text.index][:3]
-                body.extend(quotes_html(pd.DataFrame([{**mention_text.loc[i][["contribution_id", "organisation", "locator"]].to_dict(),
-                                                       "passage_id": mention_text.loc[i, "passage_id"], "mention_id": i,
-                                                       "texte": mention_text.loc[i, "passage_text"],
-                                                       "extrait": mention_text.loc[i, "text"]} for i in ids]))
-                            if ids else [])
+            body.append(quotes_html(r.topic_quotes(t.topic_key, n=3 if model == "passages" else 2)))
     return _section("themes", "Thèmes", "".join(body))
 
 
@@ -160,7 +155,7 @@ def actors_section(r: Results) -> str:
                        numeric=("n_contributions", "n_passages", "n_mentions"))]
     for actor in top["acteur"].head(3):
         body.append(f"<h4>{h(actor)}</h4>" + quotes_html(r.quotes(actor=actor, n=1)))
-    pairs = r.co_citations(30)
+    pairs = r.co_citations(20)
     body.append("<h3>Co-citations (acteurs cités dans un même passage)</h3>")
     if pairs.empty:
         body.append(na("Co-citations"))
@@ -173,6 +168,10 @@ def actors_section(r: Results) -> str:
                             [(s, t, float(w)) for s, t, w in zip(pairs["source"], pairs["target"], pairs["n_passages"])],
                             "Réseau des co-citations"))
     return _section("acteurs", "Réseau d'acteurs", "".join(body))
+
+
+def _key(key: str) -> str:
+    return display_name("model_keys", key)
 
 
 def method_section(r: Results) -> str:
@@ -195,7 +194,9 @@ def method_section(r: Results) -> str:
     for meta in models:
         scalars = {k: v for k, v in meta.items() if isinstance(v, (str, int, float, bool)) and len(str(v)) < 200}
         nested = {k: v for k, v in meta.items() if isinstance(v, dict) and all(isinstance(x, (int, float)) for x in v.values())}
-        rows = [(k, v) for k, v in scalars.items()] + [(f"{k}.{kk}", vv) for k, v in nested.items() for kk, vv in v.items()]
+        rows = [(_key(k), v) for k, v in scalars.items()] + [
+            (f"{_key(k)} : {display_name('axes_short', kk) if k == 'class_counts' else _key(kk)}", vv)
+            for k, v in nested.items() for kk, vv in v.items()]
         body.append(f"<h4>{h(meta['file'])}</h4>" + html_table(pd.DataFrame(rows, columns=["cle", "valeur"]),
                                                                {"cle": "Paramètre", "valeur": "Valeur"}))
     rejects = r.stage_rejects()

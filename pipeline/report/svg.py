@@ -57,19 +57,20 @@ def column_chart(items: list[tuple[str, float]], title: str = "", width: int = 6
 
 
 def network(nodes: list[tuple[str, float]], edges: list[tuple[str, str, float]], title: str = "",
-            size: int = 560) -> str:
+            size: int = 560, label_margin: int = 150) -> str:
     """Actors on a circle (radius of a node ~ its citations), edges thicker with more co-citations."""
     if not nodes:
         return '<p class="na">Aucune donnée à représenter.</p>'
-    centre, radius = size / 2, size / 2 - 90
+    radius = size / 2 - 40
+    width, centre, centre_y = size + 2 * label_margin, size / 2 + label_margin, size / 2
     top_node = max(v for _, v in nodes) or 1
     top_edge = max((w for _, _, w in edges), default=1) or 1
     position = {}
     for i, (name, _) in enumerate(nodes):
         angle = 2 * math.pi * i / len(nodes) - math.pi / 2
-        position[name] = (centre + radius * math.cos(angle), centre + radius * math.sin(angle))
-    parts = [f'<svg class="chart network" role="img" xmlns="http://www.w3.org/2000/svg" width="{size}" '
-             f'height="{size}" viewBox="0 0 {size} {size}">{_title(title)}']
+        position[name] = (centre + radius * math.cos(angle), centre_y + radius * math.sin(angle))
+    parts = [f'<svg class="chart network" role="img" xmlns="http://www.w3.org/2000/svg" width="{width}" '
+             f'height="{size}" viewBox="0 0 {width} {size}">{_title(title)}']
     for source, target, weight in edges:
         if source in position and target in position:
             (x1, y1), (x2, y2) = position[source], position[target]

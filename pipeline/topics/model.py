@@ -20,8 +20,6 @@ from pipeline.embeddings import EmbeddingCache, embed_with_cache
 TINY_CORPUS = 15  # below this many items no clustering is attempted: everything goes to "Divers"
 OUTLIER = -1
 
-logging.getLogger("BERTopic").setLevel(logging.ERROR)
-
 
 def _base_embedder_class():
     from bertopic.backend import BaseEmbedder
@@ -162,6 +160,7 @@ def fit_topics(lemma_docs: list[str], embeddings: np.ndarray, config: TopicsConf
     similarity = np.zeros(n)
     for i in np.flatnonzero(labels != OUTLIER):
         similarity[i] = float(embeddings[i] @ centroids[index_of[labels[i]]])
+    logging.getLogger("BERTopic").setLevel(logging.ERROR)  # BERTopic() resets it; the warning is expected here
     model.update_topics(lemma_docs, topics=labels.tolist(), vectorizer_model=build_vectorizer(n),
                         representation_model=representation_models(config))
     words = {t: [w for w, _ in model.get_topic(t) if w] for t in topic_ids}
