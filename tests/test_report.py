@@ -102,6 +102,7 @@ def test_command_writes_into_processed(tmp_path, capsys):
     assert command(load_config(processed=tmp_path / "vide"), []) == 1
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (REAL_PROCESSED / "contributions.parquet").exists(), reason="data/processed not built")
 def test_real_report(tmp_path):
     index = build_report(load_results(REAL_PROCESSED), tmp_path / "rapport")

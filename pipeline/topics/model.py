@@ -6,6 +6,8 @@ scale with the number of items unless set in the configuration.
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import math
 from dataclasses import dataclass, field
@@ -167,7 +169,8 @@ def fit_topics(lemma_docs: list[str], embeddings: np.ndarray, config: TopicsConf
     hierarchy, notes = None, []
     if len(topic_ids) >= 3:
         try:
-            hierarchy = model.hierarchical_topics(lemma_docs)
+            with contextlib.redirect_stderr(io.StringIO()):  # its progress bar cannot be disabled
+                hierarchy = model.hierarchical_topics(lemma_docs)
         except Exception as exc:  # a degenerate c-TF-IDF matrix must not stop the run
             notes.append(f"hierarchie_impossible: {exc}")
     return FitResult(labels, similarity, topic_ids, centroids, words, hierarchy, model, params, notes)
