@@ -29,6 +29,8 @@ def load_paragraphs(shared: Path, n: int) -> pd.DataFrame:
         path = shared / "corpora" / name
         if path.exists():
             frame = paragraph_passages(_read_jsonl(path), "_none")
+            if frame.empty:  # a corpus without a `text` field
+                continue
             frames.append(frame.assign(passage_id=name[:8] + frame["passage_id"]))
     if not frames:
         raise SystemExit(f"no shared corpora under {shared}")

@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             print(proc.stderr[-3000:], file=sys.stderr)
             return proc.returncode
         rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-        print(f"done {size}", file=sys.stderr)
+        print(f"done {size}: {json.dumps(rows[-1])}", file=sys.stderr, flush=True)
     print(f"{'passages':>9} {'embed s':>8} {'fit s':>7} {'update s':>9} {'topics':>7} {'Divers':>7} {'peak MB':>8}")
     for r in rows:
         print(f"{r['n']:>9} {r['embed_s']:>8.1f} {r['fit_s']:>7.1f} {r['update_s']:>9.1f} {r['topics']:>7} "

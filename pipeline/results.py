@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipeline.report.joins import actor_links, enrich_mentions, enrich_passages
 from pipeline.report.labels import display_labels, display_name  # noqa: F401  (re-exported for notebooks)
 from pipeline.schemas import SCHEMAS, empty, public_view
 
@@ -29,10 +30,6 @@ def _read(processed_dir: Path, name: str) -> tuple[pd.DataFrame, bool]:
     if not path.exists():
         return public_view(empty(name), name), False
     return public_view(pd.read_parquet(path), name), True
-
-
-def _joined(values: pd.Series) -> str:
-    return "; ".join(sorted({str(v) for v in values.dropna()}))
 
 
 @dataclass
@@ -86,7 +83,7 @@ class Results:
         for name in ("axes", "passage_topics", "mentions"):
             tables[name] = tables[name][tables[name]["passage_id"].isin(pids)]
         tables["mention_topics"] = tables["mention_topics"][tables["mention_topics"]["mention_id"].isin(set(mentions["mention_id"]))]
-        tables["actor_links"] = _actor_links(mentions)
+        tables["actor_links"] = actor_links(mentions)
         return Results(self.processed_dir, tables, set(self.present), self.models_dir, passages, mentions)
 
     # -- aggregates --------------------------------------------------------------
@@ -305,52 +302,6 @@ class Results:
         return found
 
 
-def _actor_links(mentions: pd.DataFrame) -> pd.DataFrame:
-    """Actor pairs cited in the same passage, as in the ``actor_links`` table."""
-    actors = mentions[(mentions["kind"] == "acteur") & mentions["canonical"].notna()]
-    counts: dict[tuple[str, str], list] = {}
-    for (pid, cid), group in actors.groupby(["passage_id", "contribution_id"]):
-        names = sorted(set(group["canonical"]))
-        for i, source in enumerate(names):
-            for target in names[i + 1:]:
-                entry = counts.setdefault((source, target), [0, set()])
-                entry[0] += 1
-                entry[1].add(cid)
-    rows = [{"source": s, "target": t, "n_passages": n, "n_contributions": len(c)} for (s, t), (n, c) in counts.items()]
-    return pd.DataFrame(rows, columns=["source", "target", "n_passages", "n_contributions"])
-
-
-def _enrich_passages(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    contributions = t["contributions"][["contribution_id", "organisation", "organisation_type", "date",
-                                        "near_duplicate_group"]]
-    documents = t["documents"][["doc_id", "path", "format", "role"]].rename(
-        columns={"path": "doc_path", "format": "doc_format", "role": "doc_role"})
-    axes = t["axes"].drop(columns=["model_version"])
-    topics = t["topics"][["topic_key", "label"]].rename(columns={"label": "topic_label"})
-    passage_topics = t["passage_topics"].rename(columns={"probability": "topic_probability"})
-    p = (t["passages"].merge(contributions, on="contribution_id", how="left")
-         .merge(documents, on="doc_id", how="left").merge(axes, on="passage_id", how="left")
-         .merge(passage_topics, on="passage_id", how="left").merge(topics, on="topic_key", how="left"))
-    p["axis_name"] = p["axis"].map(lambda a: display_name("axes_short", a) if pd.notna(a) else pd.NA)
-    mentions = t["mentions"]
-    for kind, column in (("frein", "label"), ("cas_usage", "label"), ("acteur", "canonical")):
-        grouped = mentions[mentions["kind"] == kind].groupby("passage_id")[column].agg(_joined)
-        p[kind if kind != "acteur" else "acteurs"] = p["passage_id"].map(grouped.to_dict()).astype("string").fillna("")
-    file_name = p["doc_path"].fillna("document inconnu").str.rsplit("/", n=1).str[-1]
-    p["locator"] = file_name + ", passage " + (p["seq"].fillna(0).astype(int) + 1).astype(str)
-    p["doc_role_rank"] = p["doc_role"].map({"body": 0, "file": 0, "attachment": 1}).fillna(2)
-    return p
-
-
-def _enrich_mentions(t: dict[str, pd.DataFrame], passages: pd.DataFrame) -> pd.DataFrame:
-    context = passages[["passage_id", "contribution_id", "near_duplicate_group", "organisation", "organisation_type",
-                        "date", "locator", "axis", "topic_key"]].rename(columns={"topic_key": "passage_topic_key"})
-    context["passage_text"] = passages["text"]
-    mention_topics = t["mention_topics"][["mention_id", "topic_key"]]
-    return (t["mentions"].merge(context, on="passage_id", how="left")
-            .merge(mention_topics, on="mention_id", how="left"))
-
-
 def load_results(processed_dir: Path, models_dir: Path | None = None) -> Results:
     """Load every table of ``processed_dir`` (public views) and build the joined passages and mentions.
 
@@ -371,6 +322,6 @@ def load_results(processed_dir: Path, models_dir: Path | None = None) -> Results
     if models_dir is None:
         candidate = processed_dir.resolve().parent.parent / "models"
         models_dir = candidate if candidate.is_dir() else None
-    passages = _enrich_passages(tables)
-    mentions = _enrich_mentions(tables, passages)
+    passages = enrich_passages(tables)
+    mentions = enrich_mentions(tables, passages)
     return Results(processed_dir, tables, present, models_dir, passages, mentions)

@@ -82,6 +82,15 @@ def _extra_fingerprint(config: RunConfig, spec: StageSpec) -> str:
     return _hash_files(paths) if paths else "none"
 
 
+def _fingerprint(config: RunConfig, spec: StageSpec, inputs: dict[str, pd.DataFrame]) -> str:
+    """Hash of the stage's code, configuration sections, input tables and extra input folders."""
+    parts = [code_fingerprint(spec), *(section_fingerprint(getattr(config, s)) for s in spec.config_sections),
+             *(table_fingerprint(inputs[n]) for n in spec.inputs), _extra_fingerprint(config, spec)]
+    if spec.name == "ingest":
+        parts.append(_raw_fingerprint(config.paths.raw))
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
 @dataclasses.dataclass
 class StageReport:
     name: str
@@ -134,11 +143,7 @@ def _run_locked(config, store, stages, force, incremental, show_progress) -> lis
         t0 = time.perf_counter()
         inputs = {name: store.read(name) for name in spec.inputs}
         raw_files = list_raw_files(config.paths.raw) if spec.name == "ingest" else []
-        parts = [code_fingerprint(spec), *(section_fingerprint(getattr(config, s)) for s in spec.config_sections),
-                 *(table_fingerprint(inputs[n]) for n in spec.inputs), _extra_fingerprint(config, spec)]
-        if spec.name == "ingest":
-            parts.append(_raw_fingerprint(config.paths.raw))
-        fingerprint = hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+        fingerprint = _fingerprint(config, spec, inputs)
         outputs_exist = all(store.has(n) for n in spec.outputs)
         if not force and outputs_exist and state.get(spec.name, {}).get("fingerprint") == fingerprint:
             reports.append(StageReport(spec.name, "skipped", time.perf_counter() - t0,
@@ -165,6 +170,8 @@ def _run_locked(config, store, stages, force, incremental, show_progress) -> lis
         (store.root / "retired").mkdir(parents=True, exist_ok=True)
         store.commit(to_commit, label=spec.name)
         crash_point(f"{spec.name}:before-state")
+        if spec.extra_inputs:  # the stage may have written into them (a model trained on first use)
+            fingerprint = _fingerprint(config, spec, inputs)
         state[spec.name] = {"fingerprint": fingerprint, "run_id": run_id, "rows": report.outputs}
         store.save_state(state)
         report.seconds = time.perf_counter() - t0

@@ -56,3 +56,15 @@ def build_small_raw(root: Path) -> Path:
 def small_raw(tmp_path) -> Path:
     """A fresh small raw folder (see build_small_raw)."""
     return build_small_raw(tmp_path / "raw")
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory):
+    """The whole pipeline run once on the project's sample corpus: (config, processed folder)."""
+    from pipeline.config import load_config
+    from pipeline.runner import run_pipeline
+
+    base = tmp_path_factory.mktemp("sample_run")
+    config = load_config(None, raw=REPO / "data" / "raw", processed=base / "processed", models=base / "models")
+    run_pipeline(config, show_progress=False)
+    return config, base / "processed"

@@ -43,8 +43,8 @@ CONTRIBUTIONS = [
             "La confiance des habitants suppose une protection stricte des données personnelles et le respect du RGPD "
             "dans chaque traitement mené par nos services.",
             "Merci."])]),
-    ("Marie Leroy", "particulier", None, "citoyen.txt", [  # a private person: her name must never be shown
-        ("file", "citoyen.txt", "txt", [
+    ("Marie Leroy", "particulier", None, "avis-marie-leroy.txt", [  # a private person: her name is never shown
+        ("file", "avis-marie-leroy.txt", "txt", [
             "En tant qu'habitant, je trouve que les données publiques de la commune devraient être ouvertes et "
             "mises à jour plus souvent sur le portail open data régional."])]),
 ]

@@ -162,3 +162,14 @@ def test_persons_and_placeholders_are_never_actors(nlp):
     text = "[PERSONNE_1] de la DREAL et Jean Dupont, chargé de mission, ont rencontré Marie Martin."
     found = spans(nlp, text, "acteur")
     assert [s._.canonical for s in found] == ["DREAL"]
+
+
+def test_spans_of_different_kinds_on_the_same_characters_keep_their_own_attributes(nlp):
+    from pipeline.nlp.spans import make_span
+
+    doc = nlp("Publier les données.")
+    frein = make_span(doc, 0, 3, "frein", "autre", rule="r_frein", status=None)
+    case = make_span(doc, 0, 3, "cas_usage", "autre", rule="r_cas", status="impossible")
+    doc.spans["frein"], doc.spans["cas_usage"] = [frein], [case]
+    assert (doc.spans["frein"][0]._.rule, doc.spans["frein"][0]._.status) == ("r_frein", None)
+    assert (doc.spans["cas_usage"][0]._.rule, doc.spans["cas_usage"][0]._.status) == ("r_cas", "impossible")

@@ -110,3 +110,4 @@ def test_actor_links_count_passages_and_contributions(passages, result):
     assert by_pair.loc[("DINUM", "INSEE"), "n_passages"] == 1
     assert ("IGN", "Éditeurs de logiciels") in by_pair.index  # code-point order
     assert actor_links(mentions[mentions["kind"] != "acteur"], passages).empty
+

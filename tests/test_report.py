@@ -77,7 +77,7 @@ def test_no_personal_data(report):
     check_no_personal_data(report)
     everything = "".join(_all_html(report).values())
     assert not any(email in everything or email.split("@")[0] in everything for email in SENDER_EMAILS[:3])
-    assert "Marie Leroy" not in everything and "Particulier (organisation non nommée)" in everything
+    assert "Marie Leroy" not in everything and "marie-leroy" not in everything and "Particulier (organisation non nommée)" in everything
     assert "[TELEPHONE_1]" in everything  # placeholders are not mistaken for phone numbers
 
 
@@ -108,3 +108,19 @@ def test_real_report(tmp_path):
     index = build_report(load_results(REAL_PROCESSED), tmp_path / "rapport")
     check_no_personal_data(index)
     check_links_resolve(index)
+
+
+def test_contribution_pages_hold_every_passage_once(report):
+    pages = "".join(p.read_text(encoding="utf-8") for p in (report.parent / "contributions").glob("*.html"))
+    ids = re.findall(r'<div class="passage[^"]*" id="([^"]+)"', pages)
+    assert len(ids) == len(set(ids)) == 12
+    assert pages.count('class="badge revoir"') == 2  # the two low-confidence passages of the fixture
+    from results_fixture import MENTIONS
+
+    assert len(re.findall(r'<mark class="[a-z_]+" title=', pages)) == len(MENTIONS)  # every mention highlighted once
+
+
+def test_ids_are_not_taken_for_phone_numbers():
+    for text in ("p0612345678abcde", "c-0612345678a", "SIRET 21750001600019", "2023-05-12"):
+        assert mask_contacts(text) == text
+    assert mask_contacts("tél. 0612345678.") == "tél. [téléphone masqué]."

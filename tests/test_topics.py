@@ -219,3 +219,12 @@ def test_refit_matches_old_keys(first_run, grown_corpus, embedder, tmp_path):
     assert len(old_keys & new_keys - {"passages-divers"}) >= 5
     kept = tables["passage_topics"].merge(refit["passage_topics"], on="passage_id")
     assert (kept["topic_key_x"] == kept["topic_key_y"]).mean() >= 0.9
+
+
+def test_missing_mentions_axes_and_contributions_give_empty_tables(embedder, tmp_path):
+    small = make_passages({"eau": THEMES["eau"]}, 5, seed=4, prefix="e")
+    tables = run_topics(small, None, None, None, None, TopicsConfig(), embedder,
+                        EmbeddingCache(embedder.model_id), tmp_path)
+    assert tables["mention_topics"].empty and tables["topic_axis"].empty
+    assert set(tables["topic_org_type"]["organisation_type"]) == {"inconnu"}
+    assert set(tables["topics"]["topic_key"]) == {"passages-divers", "freins-divers", "cas_usage-divers"}

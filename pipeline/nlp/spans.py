@@ -24,11 +24,27 @@ CUT_DEPS = {"conj", "cc", "parataxis", "advcl", "appos", "acl:relcl", "punct"}
 LEADING_FILLER_POS = {"DET", "ADP", "SCONJ", "CCONJ", "PUNCT", "ADV", "PRON"}
 
 
+def _attribute(name: str):
+    # spaCy keys span extension values by offsets only, so a barrier and a use case over the same
+    # characters would share them: key them by kind (span id) too, in the doc's user_data.
+    def key(span: Span) -> tuple:
+        return ("nlp_span_attr", name, span.id, span.start_char, span.end_char)
+
+    def getter(span: Span):
+        return span.doc.user_data.get(key(span))
+
+    def setter(span: Span, value) -> None:
+        span.doc.user_data[key(span)] = value
+
+    return getter, setter
+
+
 def register_extensions() -> None:
     """Span attributes set by the project's components (idempotent)."""
     for name in EXTENSIONS:
         if not Span.has_extension(name):
-            Span.set_extension(name, default=None)
+            getter, setter = _attribute(name)
+            Span.set_extension(name, getter=getter, setter=setter)
 
 
 def make_span(doc: Doc, start: int, end: int, kind: str, label: str, **attrs) -> Span:

@@ -11,7 +11,8 @@ from pipeline.report.labels import display_name
 # Defence in depth: the privacy stage already replaced contact details by placeholders; anything
 # that still looks like an e-mail address or a French phone number is masked in every output.
 EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-PHONE_RE = re.compile(r"(?<!\d)(?:\+33[\s.\-]?(?:\(0\)[\s.\-]?)?|0)[1-9](?:[\s.\-]?\d{2}){4}(?!\d)")
+# word boundaries on both sides so that digit runs inside ids ("p0612345678ab") are not taken for phones
+PHONE_RE = re.compile(r"(?<![\w+])(?:\+33[\s.\-]?(?:\(0\)[\s.\-]?)?|0)[1-9](?:[\s.\-]?\d{2}){4}(?!\w)")
 
 
 def mask_contacts(value: object) -> str:
@@ -65,15 +66,18 @@ def html_table(df: pd.DataFrame, headers: dict[str, str], numeric: tuple[str, ..
     return "".join(rows) + "</tbody></table>"
 
 
+def contributor(organisation: object, organisation_type: object) -> str:
+    """How a contributor is named: its organisation, else its type (private persons are never named)."""
+    if isinstance(organisation, str) and organisation:
+        return mask_contacts(organisation)
+    if isinstance(organisation_type, str) and organisation_type not in ("inconnu", ""):
+        return f"{display_name('organisation_type', organisation_type)} (organisation non nommée)"
+    return "Organisation non identifiée"
+
+
 def quote_block(record: dict, show_extract: bool = True) -> str:
     """A verbatim quote with its organisation and a link to its passage in the contribution page."""
-    organisation, kind = record.get("organisation"), record.get("organisation_type")
-    if isinstance(organisation, str) and organisation:
-        who = mask_contacts(organisation)
-    elif isinstance(kind, str) and kind not in ("inconnu", ""):
-        who = f"{display_name('organisation_type', kind)} (organisation non nommée)"
-    else:
-        who = "Organisation non identifiée"
+    who = contributor(record.get("organisation"), record.get("organisation_type"))
     extract = record.get("extrait")
     extract_html = ""
     if show_extract and isinstance(extract, str) and extract:

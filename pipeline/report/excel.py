@@ -34,7 +34,8 @@ def _contributions(r: Results) -> pd.DataFrame:
     n_passages = r.passages.groupby("contribution_id").size()
     return pd.DataFrame({"contribution_id": c["contribution_id"], "organisation": c["organisation"],
                          "type_organisation": _org_type(c["organisation_type"]), "date": c["date"],
-                         "fichier": c["source_path"], "format": c["source_format"], "langue": c["language"],
+                         "fichier": c["source_path"].where(c["organisation_type"] != "particulier", "(non affiché)"),
+                         "format": c["source_format"], "langue": c["language"],
                          "n_documents": c["n_documents"],
                          "n_passages": c["contribution_id"].map(n_passages).fillna(0).astype(int),
                          "groupe_quasi_doublons": c["near_duplicate_group"], "problemes": c["problems"]})
@@ -89,11 +90,11 @@ def review_sheet(r: Results) -> pd.DataFrame:
                          "commentaire": None}, columns=REVIEW_COLUMNS)
 
 
-def _cell_value(value: object) -> object:
+def _cell_value(value: object, mask: bool = True) -> object:
     if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
         return None
     if isinstance(value, str):
-        return ILLEGAL_CHARACTERS_RE.sub("", mask_contacts(value))
+        return ILLEGAL_CHARACTERS_RE.sub("", mask_contacts(value) if mask else value)
     if hasattr(value, "item"):  # numpy scalars
         value = value.item()
     if isinstance(value, float):
@@ -104,23 +105,26 @@ def _cell_value(value: object) -> object:
 def _write_sheet(wb: Workbook, name: str, df: pd.DataFrame) -> None:
     ws = wb.create_sheet(name)
     ws.append(list(df.columns))
-    for row in df.itertuples(index=False):
-        ws.append([_cell_value(v) for v in row])
-        for cell in ws[ws.max_row]:
-            if isinstance(cell.value, str) and cell.value.startswith("="):
-                cell.data_type = "s"  # text, never a formula
+    masked = [not (c.endswith("_id") or c == "topic_key") for c in df.columns]  # ids are kept exact
+    for row_number, row in enumerate(df.itertuples(index=False), start=2):
+        values = [_cell_value(v, m) for v, m in zip(row, masked)]
+        ws.append(values)
+        for column, value in enumerate(values, start=1):
+            if isinstance(value, str) and value.startswith("="):
+                ws.cell(row_number, column).data_type = "s"  # text, never a formula
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDE7F1")
     ws.freeze_panes = "A2"
     if len(df.columns):
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(df.columns))}{max(ws.max_row, 2)}"
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(df.columns))}{max(len(df) + 1, 2)}"
     for i, column in enumerate(df.columns, start=1):
         letter = get_column_letter(i)
         if column in WIDE_COLUMNS:
             ws.column_dimensions[letter].width = WIDE_WIDTH
-            for cell in ws[letter][1:]:
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
+            wrap = Alignment(wrap_text=True, vertical="top")
+            for row_number in range(2, len(df) + 2):
+                ws.cell(row_number, i).alignment = wrap
         else:
             longest = max([len(str(column))] + [len(str(v)) for v in df[column].head(500).dropna()])
             ws.column_dimensions[letter].width = min(MAX_WIDTH, max(10, longest + 2))
@@ -159,6 +163,7 @@ def build_workbook(results: Results, out_path: Path) -> Path:
     os.close(fd)
     try:
         wb.save(tmp_name)
+        os.chmod(tmp_name, 0o644)  # mkstemp creates 0600; the workbook is meant to be shared
         os.replace(tmp_name, out_path)
     finally:
         if os.path.exists(tmp_name):

@@ -7,20 +7,23 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import tempfile
 from datetime import datetime
 from html import escape
+from itertools import groupby
 from pathlib import Path
 from string import Template
 
-import pandas as pd
 
 from pipeline.report import sections
-from pipeline.report.common import h, mask_contacts
+from pipeline.report.common import contributor, h
 from pipeline.results import Results, display_name, load_results
 
 TEMPLATES = Path(__file__).with_name("templates")
+PAGE_COLUMNS = ["passage_id", "contribution_id", "doc_path", "doc_label", "seq", "heading", "text", "axis", "probability",
+                "a_revoir", "topic_label"]
 KIND_NAMES = {"frein": "frein", "cas_usage": "cas d'usage", "acteur": "acteur"}
 
 
@@ -47,23 +50,22 @@ def _highlight(text: str, spans: list[dict]) -> str:
     return "".join(out)
 
 
-def contribution_page(contribution: dict, passages: pd.DataFrame, spans: dict[str, list[dict]], quoted: set[str]) -> str:
-    """The page of one contribution: its metadata, then every passage (anchor = its id) with its
-    mentions (``spans``: passage id -> mention records) highlighted; ``quoted`` passages are marked."""
+def contribution_page(contribution: dict, passages: list[dict], spans: dict[str, list[dict]], quoted: set[str]) -> str:
+    """The page of one contribution: its metadata, then every passage (records in reading order, anchor =
+    its id) with its mentions (``spans``: passage id -> mention records) highlighted; ``quoted`` ones marked."""
     cid = contribution["contribution_id"]
-    organisation = contribution.get("organisation") or "Organisation non identifiée"
+    organisation = contributor(contribution.get("organisation"), contribution.get("organisation_type"))
     body = ['<p><a href="../index.html">← Retour au rapport</a></p>',
             f"<p><strong>Type :</strong> {h(display_name('organisation_type', contribution.get('organisation_type')))} · "
             f"<strong>Date :</strong> {h(contribution.get('date') or 'inconnue')} · "
             f"<strong>Identifiant :</strong> <code>{escape(cid)}</code> · {len(passages)} passage(s)</p>",
             '<p class="muted">Légende : <mark class="frein">frein</mark> <mark class="cas_usage">cas d\'usage</mark> '
             '<mark class="acteur">acteur</mark>. Le passage cité est surligné.</p>']
-    if passages.empty:
+    if not passages:
         body.append('<p class="na">Aucun passage pour cette contribution.</p>')
-    for doc_path, group in passages.groupby("doc_path", sort=False, dropna=False):
-        name = str(doc_path).rsplit("/", 1)[-1] if isinstance(doc_path, str) else "document inconnu"
+    for (_, name), group in groupby(passages, key=lambda p: (p["doc_path"], p["doc_label"])):
         body.append(f"<h2>{h(name)}</h2>")
-        for p in group.to_dict("records"):
+        for p in group:
             badges = []
             if isinstance(p.get("axis"), str):
                 badges.append(f'<span class="badge">{h(display_name("axes_short", p["axis"]))} '
@@ -76,13 +78,11 @@ def contribution_page(contribution: dict, passages: pd.DataFrame, spans: dict[st
             heading = f"{h(p['heading'])} · " if isinstance(p.get("heading"), str) else ""
             body.append(f'<div class="{css}" id="{escape(p["passage_id"])}"><p class="meta">{heading}passage {int(p["seq"]) + 1} '
                         f'{"".join(badges)}</p><p>{_highlight(p["text"], spans.get(p["passage_id"], []))}</p></div>')
-    return _page(f"Contribution — {mask_contacts(organisation)}", "".join(body))
+    return _page(f"Contribution — {organisation}", "".join(body))
 
 
 def _quoted_passages(index_html: str) -> set[str]:
     """Passage ids linked from the report (to mark them on the contribution pages)."""
-    import re
-
     return set(re.findall(r'contributions/[^"#]+\.html#([^"]+)"', index_html))
 
 
@@ -96,16 +96,18 @@ def build_report(results: Results, out_dir: Path) -> Path:
     quoted = _quoted_passages(index)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    staging.chmod(0o755)  # mkdtemp creates 0700; the report is meant to be shared
     try:
-        (staging / "contributions").mkdir()
+        (staging / "contributions").mkdir(mode=0o755)
         ordered = results.passages.sort_values(["contribution_id", "doc_role_rank", "doc_path", "seq"])
-        by_contribution = dict(tuple(ordered.groupby("contribution_id", sort=False)))
+        by_contribution: dict[str, list[dict]] = {}
+        for record in ordered[PAGE_COLUMNS].to_dict("records"):
+            by_contribution.setdefault(record["contribution_id"], []).append(record)
         spans: dict[str, list[dict]] = {}
         for record in results.mentions[["passage_id", "kind", "start", "end", "label", "canonical"]].to_dict("records"):
             spans.setdefault(record["passage_id"], []).append(record)
         for contribution in results.contributions.to_dict("records"):
-            passages = by_contribution.get(contribution["contribution_id"], ordered.iloc[:0])
-            page = contribution_page(contribution, passages, spans, quoted)
+            page = contribution_page(contribution, by_contribution.get(contribution["contribution_id"], []), spans, quoted)
             (staging / "contributions" / f"{contribution['contribution_id']}.html").write_text(page, encoding="utf-8")
         (staging / "index.html").write_text(index, encoding="utf-8")
         old = out_dir.with_name(f".{out_dir.name}.old")

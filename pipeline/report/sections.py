@@ -81,6 +81,9 @@ def axes_section(r: Results) -> str:
         by_type = r.counts_by_org_type(axis=row.axis).sort_values("n_passages", ascending=False)
         body.append(bar_chart([(t, float(n)) for t, n in zip(by_type["type"], by_type["n_passages"]) if n],
                               f"Passages de l'axe par type d'organisation", color=PALETTE[0]))
+        themes = r.passages.loc[r.passages["axis"] == row.axis, "topic_label"].dropna().value_counts().head(3)
+        if len(themes):
+            body.append("<p><strong>Principaux thèmes :</strong> " + ", ".join(f"{h(t)} ({n})" for t, n in themes.items()) + "</p>")
         for kind, title in (("frein", "Principaux freins"), ("cas_usage", "Principaux cas d'usage")):
             top = r.mention_counts(kind, axis=row.axis).head(5)
             items = ", ".join(f"{escape(n)} ({k})" for n, k in zip(top["nom"], top["n_contributions"])) if len(top) else "aucun repéré"
@@ -129,6 +132,10 @@ def themes_section(r: Results) -> str:
                                                                                           ascending=[True, False])
     body = ["<p>Thèmes trouvés automatiquement (BERTopic). Un thème <span class=\"badge emerging\">émergent</span> "
             "est apparu lors d'une mise à jour avec de nouvelles contributions.</p>"]
+    emerging = topics[topics["emerging"].fillna(False).astype(bool)]
+    body.append(f"<p><strong>{len(emerging)} thème(s) émergent(s)</strong>"
+                + (" : " + ", ".join(h(l) for l in emerging["label"].fillna(emerging["topic_key"])) if len(emerging) else "")
+                + ".</p>")
     model_names = {"passages": "Thèmes des passages", "freins": "Thèmes des freins", "cas_usage": "Thèmes des cas d'usage"}
     for model, group in topics.groupby("model", sort=False):
         body.append(f"<h3>{escape(model_names.get(model, model))}</h3>")

@@ -16,7 +16,8 @@ import pandas as pd
 from pipeline.ids import content_hash
 
 FUNCTION_WORDS_FILE = Path(__file__).with_name("function_words_fr.txt")
-_WORD = re.compile(r"^[^\W\d_][\w'’-]*$")
+# Letters with inner apostrophes or hyphens; digits and "_" excluded (pseudonymisation tags like Personne_1).
+_WORD = re.compile(r"^[^\W\d_]+(?:['’-][^\W\d_]+)*$")
 _PROTECTED = {"collectivité", "collectivités", "donnée", "données"}
 
 
@@ -121,6 +122,8 @@ def readable_label(words: Sequence[str], surface: dict[str, str], max_terms: int
     """A French label of 2–4 top terms: redundant terms skipped, surface forms, ``a, b et c``."""
     chosen: list[str] = []
     for word in words:
+        if len(set(word.split())) < len(word.split()):  # "commune commune"
+            continue
         tokens = set(word.split())
         if any(tokens <= set(c.split()) or set(c.split()) <= tokens for c in chosen):
             # "donnée" is redundant next to "donnée ouvert"; keep the longer, more specific one.

@@ -18,7 +18,7 @@ CONTEXT_SEPARATOR = " — "
 def mention_items(mentions: pd.DataFrame | None, passages: pd.DataFrame, kind: str) -> tuple[pd.DataFrame, list]:
     """Spans of one kind embedded with their passage as context; mentions without a passage are rejected."""
     if mentions is None or mentions.empty:
-        return pd.DataFrame({"item_id": [], "text": []}), []
+        return pd.DataFrame({"item_id": pd.Series(dtype="string"), "text": pd.Series(dtype="string")}), []
     spans = mentions[mentions["kind"] == kind]
     merged = spans.merge(passages[["passage_id", "text"]].rename(columns={"text": "passage_text"}),
                          on="passage_id", how="left")
@@ -61,7 +61,8 @@ def cross_tables(passage_topics: pd.DataFrame, mention_topics: pd.DataFrame, men
                if contributions is not None and not contributions.empty
                else pd.DataFrame({"contribution_id": [], "organisation_type": [], "date": []}))
     joined = link.merge(contrib, on="contribution_id", how="left")
-    joined["organisation_type"] = joined["organisation_type"].fillna("inconnu").replace("", "inconnu")
+    joined["organisation_type"] = (joined["organisation_type"].astype("string").fillna("inconnu")
+                                   .replace("", "inconnu"))
     month = joined["date"].astype("string").str.extract(r"^(\d{4}-\d{2})", expand=False)
     joined["month"] = month.fillna("inconnu")
     out["topic_org_type"] = (joined.groupby(["topic_key", "organisation_type"], dropna=False)

@@ -159,7 +159,7 @@ def model_topics(model: str, items: pd.DataFrame, previous: pd.DataFrame | None,
     """Themes of ``items`` (columns item_id, text) for one model: fit, refit or update per config and saved state."""
     lemmatiser = lemmatiser or Lemmatiser()
     items = items.drop_duplicates("item_id").sort_values("item_id", kind="stable").reset_index(drop=True)
-    blank = items["text"].fillna("").str.strip() == ""
+    blank = items["text"].astype("string").fillna("").str.strip() == ""
     rejects = [(i, f"texte_vide: élément sans texte ({model})") for i in items.loc[blank, "item_id"]]
     items = items[~blank].reset_index(drop=True)
     ids, texts = items["item_id"].astype(str).tolist(), items["text"].astype(str).tolist()
@@ -208,7 +208,7 @@ def model_topics(model: str, items: pd.DataFrame, previous: pd.DataFrame | None,
     rows = [{"topic_key": t.key, "model": model, "label": t.label, "words": ", ".join(t.words),
              "size": int((keys == t.key).sum()), "emerging": t.emerging, "parent_key": t.parent_key,
              "representative_ids": reps.get(t.key, "")} for t in (registry.topics if registry else [])]
-    rows.append({"topic_key": divers, "model": model, "label": f"Divers (non classés : {share:.1%})",
+    rows.append({"topic_key": divers, "model": model, "label": f"Divers (non classés : {100 * share:.1f} %)".replace(".", ","),
                  "words": "", "size": n_divers, "emerging": False, "parent_key": None,
                  "representative_ids": ""})
     assignments = pd.DataFrame({"item_id": ids, "topic_key": keys.astype(str) if len(keys) else [],
