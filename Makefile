@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run update rebuild test test-all test-notebooks ingest nlp topics classify train-axes evaluate-axes annotate \
+.PHONY: help setup run update rebuild test test-all test-notebooks browser ingest nlp topics classify train-axes evaluate-axes annotate \
         evaluate-nlp evaluate-privacy evaluate-topics evaluate report export sample-corpus schemas benchmarks clean
 
 help: ## List every target with one line each
@@ -89,3 +89,6 @@ benchmarks: ## Print speed and memory figures (needs ../shared)
 
 clean: ## Remove processed outputs (raw data and models are kept)
 	rm -rf $(PROCESSED)/*.parquet $(PROCESSED)/rejects $(PROCESSED)/retired $(PROCESSED)/embeddings $(PROCESSED)/_state.json
+
+test-notebooks: ## Execute the five notebooks on the sample corpus
+	$(PY) -m pytest -q tests/test_notebooks.py -m "slow or not slow"

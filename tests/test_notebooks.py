@@ -10,7 +10,6 @@ import pytest
 from results_fixture import build_processed
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("0*.ipynb"))
-REAL_PROCESSED = Path(__file__).resolve().parents[1] / "data" / "processed"
 EXPECTED = ["01-vue-ensemble.ipynb", "02-freins-et-cas-usage.ipynb", "03-axes.ipynb", "04-themes.ipynb", "05-acteurs.ipynb"]
 
 
@@ -77,8 +76,10 @@ def test_notebook_filter_and_missing_tables(tmp_path, monkeypatch):
         assert "non disponible" in _text_outputs(_execute(path, processed, monkeypatch))
 
 
-@pytest.mark.skipif(not (REAL_PROCESSED / "contributions.parquet").exists(), reason="data/processed not built")
-@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_on_real_processed(path, monkeypatch):
-    _execute(path, REAL_PROCESSED, monkeypatch)
+def test_notebook_runs_on_the_sample_corpus(path, sample_run, monkeypatch):
+    """Each notebook executes top to bottom on the pipeline's real output for the sample corpus."""
+    _, processed = sample_run
+    nb = _execute(path, processed, monkeypatch)
+    assert not any(o.get("output_type") == "error" for c in nb.cells for o in c.get("outputs", []))
+    assert "contribution(s)" in _text_outputs(nb)

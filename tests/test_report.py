@@ -13,7 +13,6 @@ from pipeline.report.html import build_report, command
 from pipeline.results import load_results
 from results_fixture import SENDER_EMAILS, build_processed
 
-REAL_PROCESSED = Path(__file__).resolve().parents[1] / "data" / "processed"
 LINK_RE = re.compile(r'href="(contributions/[^"#]+\.html)#([^"]+)"')
 
 
@@ -102,12 +101,14 @@ def test_command_writes_into_processed(tmp_path, capsys):
     assert command(load_config(processed=tmp_path / "vide"), []) == 1
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(not (REAL_PROCESSED / "contributions.parquet").exists(), reason="data/processed not built")
-def test_real_report(tmp_path):
-    index = build_report(load_results(REAL_PROCESSED), tmp_path / "rapport")
+def test_report_on_the_sample_corpus(sample_run, tmp_path):
+    """The report built from the pipeline's real output: no personal data, every link resolves."""
+    _, processed = sample_run
+    index = build_report(load_results(processed), tmp_path / "rapport")
     check_no_personal_data(index)
     check_links_resolve(index)
+    html = index.read_text(encoding="utf-8")
+    assert html.count("<svg") >= 5 and "contributions/" in html
 
 
 def test_contribution_pages_hold_every_passage_once(report):
