@@ -35,8 +35,10 @@ def cache(embedder, request):
     folder = Path(request.config.cache.mkdir("axes_embeddings"))
     loaded = EmbeddingCache.load(folder, embedder.model_id)
     yield loaded
-    if loaded.misses:
-        loaded.to_frame().to_parquet(EmbeddingCache.file_for(folder, embedder.model_id))
+    if loaded.misses:  # merge: test_axes_corrections imports this fixture and saves its own copy too
+        stored = EmbeddingCache.load(folder, embedder.model_id)
+        loaded.vectors = {**stored.vectors, **loaded.vectors}
+        loaded.save(folder)
 
 
 def _copy_examples(target: Path) -> Path:
@@ -125,7 +127,7 @@ def test_corrections_relabel_passages_and_the_retrained_model_follows(embedder, 
     pd.DataFrame({"text": moved["text"], "axis": "confiance", "source": "rapporteur",
                   "passage_id": [f"px{i}" for i in range(len(moved))]}).to_csv(annotations / "corrections_1.csv", index=False)
     # A correction by passage_id only: overrides the stage output for that passage.
-    pd.DataFrame({"passage_id": ["p-only-id"], "text": [""], "axis_propose": ["financement"],
+    pd.DataFrame({"passage_id": ["p-only-id"], "text": [""], "axe_propose": ["financement"],
                   "axe_corrige": ["gouvernance"]}).to_csv(annotations / "corrections_2.csv", index=False)
     before = load_training_set(ANNOTATIONS).class_counts()
     training = load_training_set(annotations)

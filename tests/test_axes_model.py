@@ -118,7 +118,7 @@ def test_export_for_annotation_picks_uncertain_passages_and_every_topic():
                          "probability_2": [0.05, 0.38, 0.2, 0.01, 0.3, 0.1]})
     topics = pd.DataFrame({"passage_id": ids, "topic_key": ["t1", "t1", "t1", "t2", "t1", "t1"]})
     sheet = export_for_annotation(passages, axes, topics, n=3)
-    assert list(sheet.columns) == ["passage_id", "text", "axis_propose", "probability", "axis_2", "axe_corrige", "commentaire"]
+    assert list(sheet.columns) == ["passage_id", "texte", "axe_propose", "probabilite", "axe_2", "axe_corrige", "commentaire"]
     assert list(sheet["passage_id"]) == ["p1", "p4", "p3"]  # margins .02, .05, then t2's only passage
     assert (sheet["axe_corrige"] == "").all()
     assert list(export_for_annotation(passages, axes, None, n=2, exclude_ids={"p1"})["passage_id"]) == ["p4", "p2"]

@@ -1,9 +1,15 @@
-"""Choose the passages rapporteurs should review first and lay them out as a correction sheet."""
+"""Choose the passages rapporteurs should review first and lay them out as a correction sheet.
+
+The sheet has the columns of the workbook's ``a_revoir`` sheet (``pipeline/report/excel.py``), so a
+filled CSV and a filled workbook are read back the same way by ``load_training_set``.
+"""
 from __future__ import annotations
 
 import pandas as pd
 
-SHEET_COLUMNS = ["passage_id", "text", "axis_propose", "probability", "axis_2", "axe_corrige", "commentaire"]
+from pipeline.report.common import mask_contacts
+
+SHEET_COLUMNS = ["passage_id", "texte", "axe_propose", "probabilite", "axe_2", "axe_corrige", "commentaire"]
 
 
 def export_for_annotation(passages: pd.DataFrame, axes: pd.DataFrame, passage_topics: pd.DataFrame | None = None,
@@ -13,7 +19,7 @@ def export_for_annotation(passages: pd.DataFrame, axes: pd.DataFrame, passage_to
     Usefulness = smallest margin between the two best axes, then lowest top probability. When
     ``passage_topics`` is given, the most uncertain passage of every topic comes first (while ``n``
     allows), so each theme gets at least one review. ``exclude_ids`` are passages already corrected.
-    The filled sheet can be saved as ``data/annotations/corrections_<date>.csv``.
+    Columns: :data:`SHEET_COLUMNS`; contact details left in a text are masked, as in the workbook.
     """
     frame = axes.merge(passages[["passage_id", "text"]], on="passage_id", how="inner")
     frame = frame[~frame["passage_id"].isin(set(exclude_ids))].copy()
@@ -28,6 +34,6 @@ def export_for_annotation(passages: pd.DataFrame, axes: pd.DataFrame, passage_to
     chosen += rest[: max(0, n - len(chosen))]
     sheet = frame.set_index("passage_id").loc[chosen].reset_index()
     sheet = sheet.sort_values(["margin", "probability"]).reset_index(drop=True)
-    return pd.DataFrame({"passage_id": sheet["passage_id"].astype(str), "text": sheet["text"],
-                         "axis_propose": sheet["axis"], "probability": sheet["probability"].astype(float).round(3),
-                         "axis_2": sheet["axis_2"], "axe_corrige": "", "commentaire": ""}, columns=SHEET_COLUMNS)
+    return pd.DataFrame({"passage_id": sheet["passage_id"].astype(str), "texte": sheet["text"].map(mask_contacts),
+                         "axe_propose": sheet["axis"], "probabilite": sheet["probability"].astype(float).round(3),
+                         "axe_2": sheet["axis_2"], "axe_corrige": "", "commentaire": ""}, columns=SHEET_COLUMNS)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.axes.annotate import export_for_annotation
-from pipeline.axes.data import load_training_set
+from pipeline.axes.data import count_filled_rows, is_correction_file, load_training_set
 from pipeline.axes.report import format_report
 from pipeline.axes.stage import classify_texts, evaluate_axes, train_axes
 from pipeline.config import RunConfig
@@ -88,6 +88,8 @@ def train_command(config: RunConfig, argv: list[str]) -> int:
     print(format_report(report))
     for reject in report.get("rejected_rows", []):
         print(f"ligne rejetée {reject['file']}:{reject['line']} — {reject['reason']}", file=sys.stderr)
+    if report.get("unannotated_corrections"):
+        print(f"{report['unannotated_corrections']} ligne(s) de feuille à revoir sans axe_corrige (ignorées)")
     if args.report:
         _write_atomic(args.report, json.dumps(report, ensure_ascii=False, indent=1))
     return 0
@@ -128,26 +130,54 @@ def classify_text_command(config: RunConfig, argv: list[str]) -> int:
     return 0
 
 
+def free_sheet_path(requested: Path) -> Path:
+    """``requested``, or ``<stem>-<n><suffix>`` (n = 2, 3, ...) when it holds a sheet someone started to fill.
+
+    A file is replaced only when it is a review sheet whose ``axe_corrige`` and ``commentaire`` are
+    all empty; any other existing file (filled, or not a readable sheet) is kept.
+    """
+    candidate, n = requested, 1
+    while candidate.exists() and count_filled_rows(candidate) != 0:
+        n += 1
+        candidate = requested.with_name(f"{requested.stem}-{n}{requested.suffix}")
+    return candidate
+
+
 def annotate_command(config: RunConfig, argv: list[str]) -> int:
-    """Export the passages most worth reviewing as a CSV sheet for rapporteurs."""
+    """Export the passages most worth reviewing as a CSV sheet (default ``<annotations>/a_revoir.csv``).
+
+    Reads ``passages``, ``axes`` and (if present) ``passage_topics`` from the processed folder; passages
+    already corrected are left out. A sheet already being filled is never overwritten.
+    """
     parser = argparse.ArgumentParser(prog="annotate")
     parser.add_argument("--passages", type=Path, help="passages.parquet (default: processed folder)")
     parser.add_argument("--axes", type=Path, help="axes.parquet (default: processed folder)")
     parser.add_argument("--passage-topics", type=Path, help="passage_topics.parquet (optional)")
-    parser.add_argument("--output", type=Path, required=True)
+    parser.add_argument("--output", type=Path, help="CSV to write (default: <annotations>/a_revoir.csv)")
     parser.add_argument("-n", type=int, default=50)
     args = parser.parse_args(_without_separator(argv))
-    processed = config.paths.processed
+    processed, annotations = config.paths.processed, config.paths.annotations
     passages = pd.read_parquet(args.passages or processed / "passages.parquet")
     axes = pd.read_parquet(args.axes or processed / "axes.parquet")
     topics_path = args.passage_topics or processed / "passage_topics.parquet"
     topics = pd.read_parquet(topics_path) if topics_path.exists() else None
-    corrected = {p for p in load_training_set(config.paths.annotations).corrections["passage_id"] if p}
+    corrected = {p for p in load_training_set(annotations).corrections["passage_id"] if p}
     sheet = export_for_annotation(passages, axes, topics, args.n, exclude_ids=corrected)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    sheet.to_csv(args.output, index=False, encoding="utf-8-sig")
-    print(f"{len(sheet)} passage(s) à revoir -> {args.output} (remplir la colonne axe_corrige, puis déposer "
-          f"le fichier sous {config.paths.annotations}/corrections_<date>.csv)")
+    requested = args.output or annotations / "a_revoir.csv"
+    target = free_sheet_path(requested)
+    if target != requested:
+        filled = count_filled_rows(requested)
+        print(f"{requested} est déjà en cours de remplissage ({filled if filled is not None else '?'} ligne(s) "
+              f"remplie(s)) : il est conservé tel quel, la nouvelle feuille est écrite dans {target}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    sheet.to_csv(tmp, index=False, encoding="utf-8-sig")  # BOM: Excel then reads the accents right
+    tmp.replace(target)
+    print(f"{len(sheet)} passage(s) à revoir -> {target} ({len(corrected)} passage(s) déjà corrigé(s) exclus). "
+          "Remplir la colonne axe_corrige avec un identifiant d'axe, puis lancer train-axes.")
+    if target.parent.resolve() != Path(annotations).resolve() or not is_correction_file(target):
+        print(f"Pour que train-axes relise ce fichier, déposez-le dans {annotations} sous un nom a_revoir*.csv "
+              "ou corrections*.csv.")
     return 0
 
 

@@ -1,24 +1,32 @@
 """Training data of the axis classifier: generated examples plus rapporteurs' corrections.
 
 Files are read from the top level of the annotations folder (sub-folders such as ``heldout/`` are
-test sets, never training data). ``corrections*.csv|jsonl`` are corrections; every other
-``*.jsonl|csv`` holds examples. A correction always wins over an example with the same text or the
-same ``passage_id`` and carries a higher sample weight. Bad rows are returned as rejects with their
-file and line number.
+test sets, never training data). Corrections are ``corrections*.csv|jsonl``, the review sheets
+``a_revoir*.csv`` written by ``annotate`` and every ``*.xlsx`` workbook with an ``a_revoir`` sheet
+(the rapporteurs' workbook); every other ``*.jsonl|csv`` holds examples. A correction always wins
+over an example with the same text or the same ``passage_id`` and carries a higher sample weight.
+Bad rows are returned as rejects with their file and line number (the spreadsheet row for CSV and
+workbooks: header = 1).
 """
 from __future__ import annotations
 
+import io
 import json
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from openpyxl import load_workbook
 
 from pipeline.axes.definitions import axis_ids
 from pipeline.ids import content_hash, text_key
 
 TEXT_COLUMNS = ("text", "texte")
 AXIS_COLUMNS = ("axe_corrige", "axis", "axe")  # first present wins: a filled review sheet has both
+REVIEW_SHEET = "a_revoir"  # sheet of the rapporteurs' workbook holding the corrections
+CORRECTION_PREFIXES = ("corrections", "a_revoir")
 
 
 @dataclass
@@ -42,24 +50,80 @@ class TrainingSet:
         return {a: int(counts.get(a, 0)) for a in axis_ids()}
 
 
-def _read_rows(path: Path) -> tuple[list[tuple[int, dict]], list[dict]]:
-    """(line number, record) pairs of a JSONL or CSV file, and rejects for unreadable lines."""
+def _read_csv(path: Path) -> tuple[list[tuple[int, dict]], list[dict], list[str] | None]:
+    """Rows of a CSV saved by us (UTF-8, ``,``) or re-saved by a French Excel (often cp1252, ``;``)."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")
+    header = text.split("\n", 1)[0]
+    sep = ";" if header.count(";") > header.count(",") else ","
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        return [], [{"file": path.name, "line": 0, "reason": f"unreadable CSV: {exc}"}], None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return [(i + 2, rec) for i, rec in enumerate(frame.to_dict("records"))], [], list(frame.columns)  # +2: header, 1-based
+
+
+def _read_workbook(path: Path) -> tuple[list[tuple[int, dict]], list[dict], list[str] | None]:
+    """Rows of the ``a_revoir`` sheet of an .xlsx workbook (read-only, cached values, never formulas)."""
+    where = {"file": path.name, "line": 0}
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises zip, XML and key errors on a damaged file
+        return [], [{**where, "reason": f"unreadable workbook: {type(exc).__name__}: {exc}"}], None
+    try:
+        if REVIEW_SHEET not in workbook.sheetnames:
+            return [], [{**where, "reason": f"no sheet {REVIEW_SHEET!r} (sheets: {', '.join(workbook.sheetnames)})"}], None
+        values = workbook[REVIEW_SHEET].iter_rows(values_only=True)
+        header = ["" if v is None else str(v).strip() for v in next(values, ())]
+        rows = [(number, dict(zip(header, row))) for number, row in enumerate(values, start=2)
+                if any(v is not None and str(v).strip() for v in row)]  # formatted but empty rows
+    finally:
+        workbook.close()
+    return rows, [], header
+
+
+def _read_rows(path: Path) -> tuple[list[tuple[int, dict]], list[dict], list[str] | None]:
+    """(line number, record) pairs of a JSONL, CSV or workbook, rejects for unreadable lines, the header if any."""
+    if path.suffix == ".xlsx":
+        return _read_workbook(path)
+    if path.suffix == ".csv":
+        return _read_csv(path)
     rows, rejects = [], []
-    if path.suffix == ".jsonl":
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                if not isinstance(record, dict):
-                    raise ValueError("not a JSON object")
-                rows.append((number, record))
-            except ValueError as exc:
-                rejects.append({"file": path.name, "line": number, "reason": f"invalid JSON: {exc}"})
-    else:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        rows = [(i + 2, rec) for i, rec in enumerate(frame.to_dict("records"))]  # +2: header, 1-based
-    return rows, rejects
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict):
+                raise ValueError("not a JSON object")
+            rows.append((number, record))
+        except ValueError as exc:
+            rejects.append({"file": path.name, "line": number, "reason": f"invalid JSON: {exc}"})
+    return rows, rejects, None
+
+
+def _axis_id(value: str, valid: set[str]) -> str:
+    """``value`` as an axis id, tolerating case, accents, spaces and hyphens (``Accès données``); else unchanged."""
+    folded = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode().lower().strip()
+    folded = re.sub(r"[\s-]+", "_", folded)
+    return folded if folded in valid else value
+
+
+def is_correction_file(path: Path) -> bool:
+    """Corrections: ``corrections*``, ``a_revoir*`` and every workbook; other files hold examples."""
+    return path.suffix == ".xlsx" or path.name.startswith(CORRECTION_PREFIXES)
+
+
+def count_filled_rows(path: Path) -> int | None:
+    """Rows of a review sheet with ``axe_corrige`` or ``commentaire`` filled; None if it is not a readable sheet."""
+    rows, rejects, header = _read_rows(Path(path))
+    if rejects or header is None or "axe_corrige" not in header:
+        return None
+    return sum(1 for _, r in rows if _first(r, ("axe_corrige",)) or _first(r, ("commentaire",)))
 
 
 def _first(record: dict, names: tuple[str, ...]) -> str:
@@ -75,15 +139,20 @@ def load_training_set(annotations_dir: Path, correction_weight: float = 3.0) -> 
     annotations_dir = Path(annotations_dir)
     valid = set(axis_ids())
     examples, corrections, rejects, unannotated = [], [], [], 0
-    files = sorted(p for p in annotations_dir.glob("*") if p.is_file() and p.suffix in (".jsonl", ".csv"))
+    files = sorted(p for p in annotations_dir.glob("*") if p.is_file() and p.suffix in (".jsonl", ".csv", ".xlsx")
+                   and not p.name.startswith("~$"))  # ~$name.xlsx: Excel's lock file while a workbook is open
     for path in files:
-        is_correction = path.name.startswith("corrections")
-        rows, bad = _read_rows(path)
+        is_correction = is_correction_file(path)
+        rows, bad, header = _read_rows(path)
         rejects += bad
+        name = f"{path.name}!{REVIEW_SHEET}" if path.suffix == ".xlsx" else path.name
+        if header is not None and not set(header) & set(AXIS_COLUMNS):
+            rejects.append({"file": name, "line": 1, "reason": f"no axis column (expected one of {list(AXIS_COLUMNS)})"})
+            continue
         for number, record in rows:
-            text, axis = _first(record, TEXT_COLUMNS), _first(record, AXIS_COLUMNS)
+            text, axis = _first(record, TEXT_COLUMNS), _axis_id(_first(record, AXIS_COLUMNS), valid)
             passage_id = _first(record, ("passage_id",))
-            where = {"file": path.name, "line": number}
+            where = {"file": name, "line": number}
             if is_correction and not axis:
                 unannotated += 1
                 continue
@@ -122,7 +191,7 @@ def load_heldout(annotations_dir: Path) -> dict[str, pd.DataFrame]:
     sets = {}
     valid = set(axis_ids())
     for path in sorted((Path(annotations_dir) / "heldout").glob("*.jsonl")):
-        rows, bad = _read_rows(path)
+        rows, bad, _ = _read_rows(path)
         records = [{"id": str(r.get("id", n)), "text": str(r.get("text") or ""), "axis": r.get("axis")}
                    for n, r in rows]
         frame = pd.DataFrame(records, columns=["id", "text", "axis"])

@@ -126,7 +126,10 @@ def dependency_candidates(doc: Doc, matcher, meta: dict[str, dict], max_tokens: 
             for token in core:
                 ranges += _expand(token, how, max_tokens, cut_clauses)
         start, end = min(r[0] for r in ranges), max(r[1] for r in ranges)
-        start, end = _clip(doc, anchor.sent, start, end, anchor, max_tokens)
+        pivot = core[0]  # the anchor may lie outside the span ("permettre de | suivre ...")
+        start, end = _clip(doc, pivot.sent, start, end, pivot, max_tokens)
+        if end <= start:
+            continue
         obj = nodes[entry["object"]] if "object" in entry else _object_for(anchor, entry, end)
         if obj is not None and obj.lemma_.lower() in entry.get("skip_if_object_in", ()):
             continue
