@@ -11,9 +11,9 @@ COMMANDS = {
     "train-axes": ("pipeline.axes.commands", "train_command"),
     "evaluate-axes": ("pipeline.axes.commands", "evaluate_command"),
     "annotate": ("pipeline.axes.commands", "annotate_command"),
-    "evaluate-nlp": ("pipeline.nlp.evaluate", "command"),
-    "evaluate-privacy": ("pipeline.privacy.evaluate", "command"),
-    "evaluate-topics": ("pipeline.topics.evaluate", "command"),
+    "evaluate-nlp": ("pipeline.commands", "evaluate_nlp_command"),
+    "evaluate-privacy": ("pipeline.commands", "evaluate_privacy_command"),
+    "evaluate-topics": ("pipeline.commands", "evaluate_topics_command"),
     "report": ("pipeline.report.html", "command"),
     "export": ("pipeline.report.excel", "command"),
     "schemas": ("pipeline.commands", "schemas_command"),
@@ -48,3 +48,24 @@ def recover_command(config: RunConfig, argv: list[str]) -> int:
         store.release()
     print(f"recovered {done} pending rename(s) in {config.paths.processed}")
     return 0
+
+
+def evaluate_nlp_command(config: RunConfig, argv: list[str]) -> int:
+    """Mention extraction against the gold set and the shared-corpus rates (``--gold``, ``--shared``)."""
+    from pipeline.nlp.evaluate import main
+
+    return main(argv)
+
+
+def evaluate_privacy_command(config: RunConfig, argv: list[str]) -> int:
+    """Pseudonymisation recall on planted personal data (``--n``, ``--corpora``)."""
+    from pipeline.privacy.evaluate import main
+
+    return main(argv)
+
+
+def evaluate_topics_command(config: RunConfig, argv: list[str]) -> int:
+    """Topic quality and stability on the 2015 consultation (``--shared``)."""
+    from pipeline.topics.evaluate import main
+
+    return main(argv)

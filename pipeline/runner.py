@@ -78,7 +78,7 @@ def _extra_fingerprint(config: RunConfig, spec: StageSpec) -> str:
     for name in spec.extra_inputs:
         base = config.paths.annotations if name == "annotations" else config.paths.models / name.split("/", 1)[1]
         if base.exists():
-            paths += [p for p in base.rglob("*") if p.is_file()]
+            paths += [p for p in base.rglob("*") if p.is_file() and not p.name.startswith(("~$", "."))]
     return _hash_files(paths) if paths else "none"
 
 

@@ -103,20 +103,18 @@ def _fill(sheet: pd.DataFrame) -> tuple[pd.DataFrame, list[str], int]:
     return sheet, list(sheet.loc[solar, "passage_id"]), bad
 
 
-def _retrain_and_check(config, base, corrected: list[str], bad_id: str, bad_where: str, capsys, embedder,  # noqa: F811
-                       cache) -> None:  # noqa: F811
+def _retrain_and_check(config, base, corrected: list[str], bad_id: str, bad_where: str, capsys, emb, emb_cache) -> None:
     """train-axes, then: the model learnt the corrections, paraphrases follow, the bad value was reported."""
     assert train_command(config, []) == 0
     err = capsys.readouterr().err
     assert f"ligne rejetée {bad_where} — unknown axis {BAD_VALUE!r}" in err, err
     model = load_model(model_dir(config.paths.models))
     texts = base["passages"].set_index("passage_id")["text"]
-    learnt = predict(model, list(texts[corrected]), FASTEST, embedder, cache)
+    learnt = predict(model, list(texts[corrected]), FASTEST, emb, emb_cache)
     assert (learnt["axis"] == TARGET).all(), learnt  # the model itself, without the passage_id override
     passages = pd.concat([base["passages"], pd.DataFrame({"passage_id": [f"new{i}" for i in range(len(PARAPHRASES))],
                                                           "text": PARAPHRASES})], ignore_index=True)
-    axes, _ = classify_passages(passages, FASTEST, embedder, cache, config.paths.models,
-                                config.paths.annotations)
+    axes, _ = classify_passages(passages, FASTEST, emb, emb_cache, config.paths.models, config.paths.annotations)
     axes = axes.set_index("passage_id")
     assert (axes.loc[corrected, "axis"] == TARGET).all() and (axes.loc[corrected, "probability"] == 1.0).all()
     assert axes.loc[bad_id, "probability"] < 1.0  # the bad row overrides nothing
@@ -212,3 +210,20 @@ def test_a_sheet_being_filled_is_never_replaced(tmp_path):
     blank.assign(axe_corrige="confiance").to_csv(tmp_path / "a_revoir-2.csv", index=False)
     (tmp_path / "a_revoir-3.csv").write_text("pas une feuille\n", encoding="utf-8")
     assert free_sheet_path(target) == tmp_path / "a_revoir-4.csv"
+
+
+def test_two_rapporteurs_disagreeing_the_later_file_wins_and_it_is_reported(tmp_path):
+    row = {"passage_id": "p1", "texte": "Le budget manque.", "axe_propose": "hors_axe", "probabilite": 0.3,
+           "axe_2": "confiance", "commentaire": None}
+    pd.DataFrame([{**row, "axe_corrige": "confiance"}], columns=SHEET_COLUMNS).to_csv(tmp_path / "a_revoir.csv", index=False)
+    workbook = Workbook()
+    workbook.active.title = "a_revoir"
+    workbook.active.append(SHEET_COLUMNS)
+    workbook.active.append([{**row, "axe_corrige": "financement"}[c] for c in SHEET_COLUMNS])
+    workbook.save(tmp_path / "relecture_marie.xlsx")
+    training = load_training_set(tmp_path)
+    assert training.corrections.to_dict("records") == [{"passage_id": "p1", "text": "Le budget manque.", "axis": "financement"}]
+    assert training.examples["axis"].tolist() == ["financement"]
+    [reject] = training.rejects.to_dict("records")
+    assert (reject["file"], reject["line"]) == ("a_revoir.csv", 2)
+    assert "'confiance' overridden by 'financement' (relecture_marie.xlsx!a_revoir:2)" in reject["reason"]

@@ -162,13 +162,21 @@ def load_training_set(annotations_dir: Path, correction_weight: float = 3.0) -> 
                 rejects.append({**where, "reason": "empty text"})
             else:
                 row = {"text": text, "axis": axis, "source": _first(record, ("source",)) or path.stem,
-                       "passage_id": passage_id, "is_correction": is_correction}
+                       "passage_id": passage_id, "is_correction": is_correction, "where": f"{name}:{number}"}
                 (corrections if is_correction else examples).append(row)
-    corr = pd.DataFrame(corrections, columns=["text", "axis", "source", "passage_id", "is_correction"])
-    # Later corrections (file order, then line order) win over earlier ones.
+    columns = ["text", "axis", "source", "passage_id", "is_correction", "where"]
+    corr = pd.DataFrame(corrections, columns=columns)
+    # Later corrections (file order, then line order) win over earlier ones; a disagreement is reported.
     corr["key"] = [text_key(t) if t else "id:" + p for t, p in zip(corr["text"], corr["passage_id"])]
-    corr = corr.drop_duplicates("key", keep="last")
-    ex = pd.DataFrame(examples, columns=["text", "axis", "source", "passage_id", "is_correction"])
+    last = corr.drop_duplicates("key", keep="last").set_index("key")
+    for _, row in corr[corr.duplicated("key", keep="last")].iterrows():
+        kept = last.loc[row["key"]]
+        if kept["axis"] != row["axis"]:
+            file, line = row["where"].rsplit(":", 1)
+            rejects.append({"file": file, "line": int(line), "reason": f"correction {row['axis']!r} overridden by "
+                            f"{kept['axis']!r} ({kept['where']}), a later correction of the same passage"})
+    corr = last.reset_index()
+    ex = pd.DataFrame(examples, columns=columns)
     ex["key"] = [text_key(t) for t in ex["text"]]
     conflicts = ex[ex.duplicated("key", keep=False) & ~ex.duplicated(["key", "axis"], keep=False)]
     for text in conflicts.drop_duplicates("key")["text"]:
@@ -179,7 +187,7 @@ def load_training_set(annotations_dir: Path, correction_weight: float = 3.0) -> 
     ex = ex[~ex["key"].isin(corrected_keys) & ~(ex["passage_id"].isin(corrected_ids) & (ex["passage_id"] != ""))]
     ex = ex.assign(weight=1.0)
     trainable = corr[corr["text"] != ""].assign(weight=float(correction_weight))
-    merged = pd.concat([ex, trainable], ignore_index=True).drop(columns="key")
+    merged = pd.concat([ex, trainable], ignore_index=True).drop(columns=["key", "where"])
     return TrainingSet(examples=merged.reset_index(drop=True),
                        corrections=corr[["passage_id", "text", "axis"]].reset_index(drop=True),
                        rejects=pd.DataFrame(rejects, columns=["file", "line", "reason"]),
