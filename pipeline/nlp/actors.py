@@ -16,6 +16,34 @@ PRIORITY = {"gazetteer": 0, "gazetteer_acronym": 0, "named_place": 1, "generic":
 SCORES = {"gazetteer": 0.95, "gazetteer_acronym": 0.95, "named_place": 0.85, "generic": 0.75, "ner_org": 0.55,
           "ner_loc": 0.45}
 LOC_ROLES = {"nsubj", "nsubj:pass", "obj", "iobj"}
+POSSESSIVES = {"notre", "nos", "mon", "ma", "mes"}
+SCALE_HEADS = {"échelle", "niveau", "maille", "périmètre", "ensemble", "totalité", "nombre", "plupart", "majorité"}
+DISTRIBUTIVE = {"par", "chaque", "chacun", "chacune", "entre"}
+
+
+def not_an_actor(doc: Doc, start: int, end: int, canonical: str, self_nouns: set[str]) -> bool:
+    """Generic mentions the annotation guide excludes: self-references ("notre commune", "la
+    collectivité"), counts and scales ("900 habitants", "à l'échelle des communes", "par commune"),
+    and letters inside a compound word ("centre-ville")."""
+    token = doc[start:end].root
+    children = {c.lower_: c for c in token.children if c.i < token.i}
+    if set(children) & POSSESSIVES:
+        return True
+    if any(c.dep_ == "nummod" or c.pos_ == "NUM" for c in token.children) or (
+            start > 0 and (doc[start - 1].pos_ == "NUM" or doc[start - 1].text.isdigit())):
+        return True
+    previous = doc[start - 1] if start > 0 else None
+    if previous is not None and (previous.lower_ in DISTRIBUTIVE or
+                                 (previous.text.endswith("-") or doc[start].text.startswith("-"))
+                                 or (previous.whitespace_ == "" and previous.text.isalpha())):
+        return True
+    if token.head is not token and token.head.lemma_.lower() in SCALE_HEADS and token.i > token.head.i:
+        return True
+    singular = "Sing" in token.morph.get("Number") or not token.text.lower().endswith(("s", "x"))
+    if singular and token.lemma_.lower() in self_nouns and end - start == 1:
+        # "la commune", "la collectivité", "une commune de notre taille": the author or a unit, not an actor
+        return bool(set(children) & {"la", "le", "l'", "cette", "une", "un", "ce"}) or not children
+    return False
 
 
 class ActeurGazetteer:
@@ -59,6 +87,7 @@ class ActeurGazetteer:
             {"POS": "PROPN", "IS_TITLE": True, "OP": "+"}]], greedy="LONGEST")
         self.ner_stopwords = {w.lower() for w in spec["ner_stopwords"]}
         self.ner_categories = spec["ner_categories"]
+        self.self_nouns = {w.lower() for w in spec.get("self_reference_nouns", [])}
 
     def _ner_category(self, text: str) -> str:
         lowered = text.lower()
@@ -76,7 +105,8 @@ class ActeurGazetteer:
                 found.append((start, end, rule, canonical, category))
         for _, start, end in self.places(doc):
             text = doc[start:end].text
-            found.append((start, end, "named_place", text[0].upper() + text[1:], "collectivite"))
+            category = "recherche" if doc[start].lower_ in ("université", "laboratoire") else "collectivite"
+            found.append((start, end, "named_place", text[0].upper() + text[1:], category))
         for ent in doc.ents:
             text = ent.text.strip()
             if (ent.label_ not in ("ORG", "LOC") or PLACEHOLDER.search(text) or text.lower() in self.ner_stopwords
@@ -96,6 +126,9 @@ class ActeurGazetteer:
         for start, end, rule, canonical, category in ordered:
             tokens = set(range(start, end))
             if tokens & taken or PLACEHOLDER.search(doc[start:end].text):
+                continue
+            if rule == "generic" and not_an_actor(doc, start, end, canonical, self.self_nouns):
+                taken |= tokens  # the excluded words cannot be claimed by NER either
                 continue
             taken |= tokens
             kept.append(make_span(doc, start, end, "acteur", category, canonical=canonical, rule=rule,

@@ -12,6 +12,25 @@ from pipeline.nlp.spans import (compile_matchers, make_span, register_extensions
 MAX_TOKENS = 30
 
 
+SUBJECT_START_POS = {"DET", "PRON", "NOUN", "PROPN"}
+
+
+def merge_coordinated(doc: Doc, kept: list, labelled: dict) -> list:
+    """Join a barrier and the next one when only "et"/"ou" separates them and the second has no
+    subject of its own ("sont anciennes | et | peu fiables"): one obstacle with two predicates."""
+    merged: list = []
+    for cand in kept:
+        prev = merged[-1] if merged else None
+        if (prev is not None and cand.start - prev.end == 1 and doc[prev.end].pos_ == "CCONJ"
+                and doc[cand.start].pos_ not in SUBJECT_START_POS and doc[prev.start].sent == doc[cand.start].sent):
+            if labelled[id(cand)][1] > labelled[id(prev)][1] and labelled[id(prev)][0] != labelled[id(cand)][0]:
+                labelled[id(prev)] = (labelled[id(cand)][0], labelled[id(cand)][1], labelled[id(prev)][2])
+            prev.end = cand.end
+            continue
+        merged.append(cand)
+    return merged
+
+
 class FreinDetector:
     """Find barrier clauses from dependency and token patterns; label them with the lexicons."""
 
@@ -45,7 +64,8 @@ class FreinDetector:
                 continue  # a generic difficulty about nothing the lexicons know ("la tâche est difficile")
             labelled[id(cand)] = (label, share, obj)
         spans = []
-        for cand in select_non_overlapping([c for c in candidates if id(c) in labelled]):
+        for cand in merge_coordinated(doc, select_non_overlapping([c for c in candidates if id(c) in labelled]),
+                                      labelled):
             label, share, obj = labelled[id(cand)]
             score = round(cand.score * (0.7 + 0.3 * share), 3)
             spans.append(make_span(doc, cand.start, cand.end, "frein", label, canonical=obj, rule=cand.rule,

@@ -10,8 +10,17 @@ PURPOSE_MARKERS = {"pour", "afin", "à", "de", "d'"}
 NEGATIONS = {"pas", "aucun", "sans", "jamais", "nul"}
 
 
-def _subject_range(anchor: Token, pronoun_only: bool, max_tokens: int = 10) -> list[tuple[int, int]]:
+def clause_subject(anchor: Token) -> Token | None:
+    """Subject of ``anchor``, or of the verb it completes ("le cadre reste | flou", "le coût reste | trop élevé")."""
     subject = subject_of(anchor)
+    if (subject is None and anchor.pos_ in ("ADJ", "ADV") and anchor.dep_ in ("xcomp", "advmod", "amod")
+            and anchor.head is not anchor):
+        subject = subject_of(anchor.head)
+    return subject
+
+
+def _subject_range(anchor: Token, pronoun_only: bool, max_tokens: int = 10) -> list[tuple[int, int]]:
+    subject = clause_subject(anchor)
     if subject is None or subject.i > anchor.i:
         return []
     if pronoun_only and subject.pos_ != "PRON":
@@ -28,6 +37,9 @@ def _expand(anchor: Token, how: str, max_tokens: int, cut: bool = False) -> list
         return _subject_range(anchor, pronoun_only=True)
     if how == "cop_subject":
         return _subject_range(anchor, pronoun_only=False)
+    if how == "determiner":  # "L'absence de…", "une vraie réticence…": the noun phrase starts at its determiner
+        left = [c.i for c in anchor.children if c.i < anchor.i and c.dep_ in ("det", "amod", "nummod")]
+        return [(min(left), anchor.i)] if left else []
     if how == "complement":
         return [bounded_range(c, max_tokens, cut) for c in complements(anchor)]
     if how == "object":
@@ -85,7 +97,7 @@ def phrase_edges(doc: Doc, start: int, end: int, anchor: Token) -> tuple[int, in
 def _object_for(anchor: Token, entry: dict, end: int) -> Token | None:
     """The barrier's object: a nominal subject for adjectives ("les bases sont difficiles d'accès")
     and causative verbs ("le coût des licences freine..."), else the complement."""
-    subject = subject_of(anchor)
+    subject = clause_subject(anchor)
     nominal_subject = subject is not None and subject.pos_ in ("NOUN", "PROPN") and subject.i < anchor.i
     if nominal_subject and ("cop_subject" in entry.get("expand", []) or
                             anchor.lemma_.lower() in entry.get("subject_is_object_for", [])):
@@ -130,6 +142,9 @@ def dependency_candidates(doc: Doc, matcher, meta: dict[str, dict], max_tokens: 
         start, end = _clip(doc, pivot.sent, start, end, pivot, max_tokens)
         if end <= start:
             continue
+        subject = clause_subject(anchor)
+        if subject is not None and subject.lemma_.lower() in entry.get("skip_if_subject_in", ()):
+            continue  # "ce qui empêche…" is a consequence; "l'absence de X bloque…" is found from its noun
         obj = nodes[entry["object"]] if "object" in entry else _object_for(anchor, entry, end)
         if obj is not None and obj.lemma_.lower() in entry.get("skip_if_object_in", ()):
             continue

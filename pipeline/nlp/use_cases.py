@@ -26,6 +26,9 @@ class CasUsageDetector:
         self.project_lemmas = {w.lower() for w in status["project_lemmas"]}
         self.blocking_lemmas = {w.lower() for w in status["blocking_lemmas"]}
         self.negations = {w.lower() for w in status["negations"]}
+        self.analytics_verbs = {w.lower() for w in spec.get("analytics_verbs", [])}
+        self.data_objects = {w.lower() for w in spec.get("data_objects", [])}
+        self.foreign_heads = {w.lower() for w in spec.get("foreign_heads", [])}
         self.max_tokens = max_tokens
 
     def _negated(self, token: Token) -> bool:
@@ -48,9 +51,29 @@ class CasUsageDetector:
             token, steps = token.head, steps + 1
         return "en_projet" if project else "realise"
 
+    def _acceptable(self, doc: Doc, cand) -> bool:
+        """Generic actions count only with a data/service object; passives ("les données ne sont pas
+        partagées", "publiées en PDF") describe data, not what the authority does with it."""
+        entry = self.meta[cand.rule]
+        anchor = cand.anchor
+        if entry.get("skip_passive") and (anchor.dep_ == "acl" or any(
+                c.dep_ in ("aux:pass", "nsubj:pass") for c in anchor.children)):
+            return False
+        if anchor.head.lower_ in entry.get("skip_head_text", ()) or (
+                anchor.head.lemma_.lower() in self.foreign_heads and anchor.head is not anchor):
+            return False
+        tokens = doc[cand.start:cand.end]
+        if entry.get("needs_data_object") and not any(t.lemma_.lower() in self.analytics_verbs for t in tokens):
+            words = {t.lemma_.lower() for t in tokens} | {t.lower_ for t in tokens}
+            # a policy object counts too ("réduire la consommation d'énergie des écoles")
+            return bool(words & self.data_objects) or bool(
+                self.lexicon.scores([(lemma_text(tokens), 1.0), (tokens.text, 1.0)]))
+        return True
+
     def __call__(self, doc: Doc) -> Doc:
         candidates = dependency_candidates(doc, self.dep_matcher, self.meta, self.max_tokens)
         candidates += token_candidates(doc, self.tok_matcher, self.meta, self.max_tokens)
+        candidates = [c for c in candidates if self._acceptable(doc, c)]
         spans = []
         for cand in select_non_overlapping(candidates):
             tokens = doc[cand.start:cand.end]

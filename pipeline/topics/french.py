@@ -19,6 +19,15 @@ FUNCTION_WORDS_FILE = Path(__file__).with_name("function_words_fr.txt")
 # Letters with inner apostrophes or hyphens; digits and "_" excluded (pseudonymisation tags like Personne_1).
 _WORD = re.compile(r"^[^\W\d_]+(?:['’-][^\W\d_]+)*$")
 _PROTECTED = {"collectivité", "collectivités", "donnée", "données"}
+# Pseudonymisation placeholders ([PERSONNE_1], [EMAIL_2], [TELEPHONE_1], [ADRESSE_1]…) are removed
+# before lemmatising: they must never become topic words.
+_PLACEHOLDER = re.compile(r"\[?\b(?:PERSONNE|EMAIL|TELEPHONE|ADRESSE)_\d+\b\]?", re.IGNORECASE)
+_LEMMA_VERSION = "2"  # part of the cache key: bump when the text preparation changes
+
+
+def strip_placeholders(text: str) -> str:
+    """``text`` without pseudonymisation placeholders (each replaced by a space)."""
+    return _PLACEHOLDER.sub(" ", text)
 
 
 def _spacy_french_stop_words() -> set[str]:
@@ -87,7 +96,8 @@ class Lemmatiser:
 
     def lemmatise(self, texts: Sequence[str]) -> tuple[list[str], list[str]]:
         """(lemma strings, aligned surface strings) for ``texts``, computing only uncached ones."""
-        keys = [content_hash(t, n=20) for t in texts]
+        texts = [strip_placeholders(t) for t in texts]
+        keys = [content_hash(_LEMMA_VERSION, t, n=20) for t in texts]
         self.used.update(keys)
         todo = {}
         for key, text in zip(keys, texts):

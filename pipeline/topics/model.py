@@ -21,6 +21,16 @@ from pipeline.embeddings import EmbeddingCache, embed_with_cache
 
 TINY_CORPUS = 15  # below this many items no clustering is attempted: everything goes to "Divers"
 OUTLIER = -1
+# Refit: UMAP is semi-supervised by the previous topics of the items seen before (UMAP's
+# target_weight; 0 = data only). Even a light pull keeps ~90 % of keys where an unguided refit
+# on 10 % more data keeps ~60 %, because UMAP reshuffles the whole map.
+REFIT_ANCHOR_WEIGHT = 0.05
+# Outliers join their nearest topic when at least as similar to its centroid as the topic's own
+# least typical members (MEMBER_QUANTILE of member similarities) minus RELATIVE_MARGIN, or when
+# above config.outlier_similarity. Tuned on the evaluation: Divers 15.8 % -> 7.2 % on the 1k
+# benchmark, 5.0 % -> 4.4 % on République numérique, NMI unchanged (0.248 -> 0.247).
+MEMBER_QUANTILE = 0.1
+RELATIVE_MARGIN = 0.1
 
 
 def _base_embedder_class():
@@ -112,6 +122,22 @@ def centroids_of(embeddings: np.ndarray, labels: np.ndarray, topic_ids: Sequence
     return np.vstack(rows).astype(np.float32) if rows else np.zeros((0, embeddings.shape[1]), np.float32)
 
 
+def similarity_floors(embeddings: np.ndarray, labels: np.ndarray, topic_ids: Sequence[int],
+                      centroids: np.ndarray) -> np.ndarray:
+    """Per topic, the similarity an outlier needs to join it by the relative rule (see MEMBER_QUANTILE)."""
+    floors = [np.quantile(embeddings[labels == t] @ c, MEMBER_QUANTILE) - RELATIVE_MARGIN
+              for t, c in zip(topic_ids, centroids)]
+    return np.asarray(floors, dtype=float)
+
+
+def close_enough(sim: np.ndarray, best: np.ndarray, floors: np.ndarray, config: TopicsConfig) -> np.ndarray:
+    """Whether items whose nearest topic is ``best`` (index, -1 = none) at ``sim`` may join it."""
+    best = np.asarray(best)
+    relative = np.where(best >= 0, np.asarray(sim) >= np.asarray(floors)[np.maximum(best, 0)], False) \
+        if len(floors) else np.zeros(len(best), bool)
+    return (best >= 0) & ((np.asarray(sim) >= config.outlier_similarity) | relative)
+
+
 def nearest_centroid(embeddings: np.ndarray, centroids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Index of the most similar centroid and that cosine similarity, for each (unit) embedding."""
     if len(centroids) == 0 or len(embeddings) == 0:
@@ -129,6 +155,7 @@ class FitResult:
     similarity: np.ndarray  # cosine similarity to the assigned centroid (0 for Divers)
     topic_ids: list[int]
     centroids: np.ndarray
+    floors: np.ndarray  # per topic: similarity needed to join it (relative rule)
     words: dict[int, list[str]]
     hierarchy: pd.DataFrame | None
     topic_model: object | None
@@ -136,27 +163,35 @@ class FitResult:
     notes: list[str] = field(default_factory=list)
 
 
-def fit_topics(lemma_docs: list[str], embeddings: np.ndarray, config: TopicsConfig, make_backend) -> FitResult:
+def fit_topics(lemma_docs: list[str], embeddings: np.ndarray, config: TopicsConfig, make_backend,
+               anchor: np.ndarray | None = None) -> FitResult:
     """Fit BERTopic on items already sorted by id, reassign close outliers, extract words and hierarchy.
 
     ``make_backend()`` builds the embedding backend only when a model is actually fitted.
+    ``anchor`` (refit): previous topic number of each item, ``-1`` for new or Divers items; it
+    guides UMAP (semi-supervised) so that the refit keeps the structure the data still supports.
     """
     n = len(lemma_docs)
     if n < TINY_CORPUS:
         return FitResult(np.full(n, OUTLIER), np.zeros(n), [], np.zeros((0, embeddings.shape[1]), np.float32),
-                         {}, None, None, None, [f"corpus_trop_petit: {n} éléments (< {TINY_CORPUS}), tout en Divers"])
+                         np.zeros(0), {}, None, None, None, [f"corpus_trop_petit: {n} éléments (< {TINY_CORPUS}), tout en Divers"])
     params = cluster_params(n, config)
     model = build_topic_model(params, config, make_backend(), n)
-    raw, _ = model.fit_transform(lemma_docs, embeddings=embeddings)
+    if anchor is not None and (np.asarray(anchor) != OUTLIER).any():
+        model.umap_model.set_params(target_weight=getattr(config, "refit_anchor_weight", REFIT_ANCHOR_WEIGHT))
+        raw, _ = model.fit_transform(lemma_docs, embeddings=embeddings, y=np.asarray(anchor, dtype=int))
+    else:
+        raw, _ = model.fit_transform(lemma_docs, embeddings=embeddings)
     raw = np.asarray(raw)
     topic_ids = sorted(t for t in set(raw.tolist()) if t != OUTLIER)
     if not topic_ids:
         return FitResult(np.full(n, OUTLIER), np.zeros(n), [], np.zeros((0, embeddings.shape[1]), np.float32),
-                         {}, None, None, params, [f"aucun_theme: HDBSCAN n'a trouvé aucun groupe parmi {n} éléments"])
+                         np.zeros(0), {}, None, None, params, [f"aucun_theme: HDBSCAN n'a trouvé aucun groupe parmi {n} éléments"])
     centroids = centroids_of(embeddings, raw, topic_ids)
+    floors = similarity_floors(embeddings, raw, topic_ids, centroids)
     best, sim = nearest_centroid(embeddings, centroids)
     labels = raw.copy()
-    reassign = (raw == OUTLIER) & (sim >= config.outlier_similarity)
+    reassign = (raw == OUTLIER) & close_enough(sim, best, floors, config)
     labels[reassign] = np.asarray(topic_ids)[best[reassign]]
     index_of = {t: i for i, t in enumerate(topic_ids)}
     similarity = np.zeros(n)
@@ -173,7 +208,7 @@ def fit_topics(lemma_docs: list[str], embeddings: np.ndarray, config: TopicsConf
                 hierarchy = model.hierarchical_topics(lemma_docs)
         except Exception as exc:  # a degenerate c-TF-IDF matrix must not stop the run
             notes.append(f"hierarchie_impossible: {exc}")
-    return FitResult(labels, similarity, topic_ids, centroids, words, hierarchy, model, params, notes)
+    return FitResult(labels, similarity, topic_ids, centroids, floors, words, hierarchy, model, params, notes)
 
 
 def cluster_leftovers(embeddings: np.ndarray, min_cluster_size: int, config: TopicsConfig) -> np.ndarray:
@@ -197,7 +232,9 @@ def cluster_leftovers(embeddings: np.ndarray, min_cluster_size: int, config: Top
     labels = model.fit_predict(points.astype(np.float64))
     found = sorted(set(labels.tolist()) - {OUTLIER})
     if found:
-        best, sim = nearest_centroid(embeddings, centroids_of(embeddings, labels, found))
-        close = (labels == OUTLIER) & (sim >= config.outlier_similarity)
+        centroids = centroids_of(embeddings, labels, found)
+        best, sim = nearest_centroid(embeddings, centroids)
+        close = (labels == OUTLIER) & close_enough(sim, best, similarity_floors(embeddings, labels, found, centroids),
+                                                   config)
         labels[close] = np.asarray(found)[best[close]]
     return labels

@@ -117,12 +117,43 @@ def load_topic_model(directory: Path, backend):
     return BERTopic.load(str(Path(directory) / "bertopic"), embedding_model=backend)
 
 
-def match_keys(new_centroids: np.ndarray, old: Registry | None, threshold: float) -> dict[int, str]:
-    """Hungarian matching of new topics (rows) to old keys by centroid cosine similarity >= threshold."""
+def match_keys(new_centroids: np.ndarray, old: Registry | None, threshold: float,
+               overlap: np.ndarray | None = None, min_score: float = 0.5) -> dict[int, str]:
+    """Hungarian matching of new topics (rows) to old keys (columns); returns {new row: old key}.
+
+    Without ``overlap`` the score is the centroid cosine similarity, kept when >= ``threshold``.
+    With ``overlap`` (rows x old topics: share of the old topic's surviving items that the new
+    topic holds, see :func:`member_overlap`) the score is the mean of cosine and overlap, kept when
+    >= ``min_score``: a topic that kept most of its members keeps its key even if its centroid moved.
+    """
     if old is None or len(old.topics) == 0 or len(new_centroids) == 0:
         return {}
     from scipy.optimize import linear_sum_assignment
 
     sims = new_centroids @ old.centroids.T
-    rows, cols = linear_sum_assignment(-sims)
-    return {int(r): old.topics[c].key for r, c in zip(rows, cols) if sims[r, c] >= threshold}
+    if overlap is None:
+        score, floor = sims, threshold
+    else:
+        score, floor = (np.clip(sims, 0, 1) + overlap) / 2, min_score
+    rows, cols = linear_sum_assignment(-score)
+    return {int(r): old.topics[c].key for r, c in zip(rows, cols) if score[r, c] >= floor}
+
+
+def member_overlap(new_keys: Sequence[str], new_topics: Sequence[str], old_keys: Sequence[str],
+                   old_topics: Sequence[str]) -> np.ndarray:
+    """Share of each old topic's items (among items present in both runs) found in each new topic.
+
+    ``new_keys``/``old_keys`` are per-item labels of the common items, aligned; the result has one
+    row per ``new_topics`` entry and one column per ``old_topics`` entry.
+    """
+    new_index = {k: i for i, k in enumerate(new_topics)}
+    old_index = {k: j for j, k in enumerate(old_topics)}
+    counts = np.zeros((len(new_topics), len(old_topics)))
+    for n, o in zip(new_keys, old_keys):
+        if n in new_index and o in old_index:
+            counts[new_index[n], old_index[o]] += 1
+    totals = np.zeros(len(old_topics))
+    for o in old_keys:
+        if o in old_index:
+            totals[old_index[o]] += 1
+    return counts / np.maximum(totals, 1)

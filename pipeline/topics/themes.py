@@ -12,11 +12,14 @@ from pipeline.config import TopicsConfig
 from pipeline.embeddings import EmbeddingCache, embed_with_cache
 from pipeline.ids import content_hash
 from pipeline.topics.french import Lemmatiser, readable_label, surface_forms
-from pipeline.topics.model import (OUTLIER, TINY_CORPUS, build_vectorizer, cluster_leftovers, cluster_params, embedder_backend,
-                                   fit_topics, nearest_centroid, centroids_of)
-from pipeline.topics.registry import Registry, TopicEntry, divers_key, match_keys, topic_key_for
+from pipeline.topics.labels import rank_label_terms
+from pipeline.topics.model import (OUTLIER, TINY_CORPUS, build_vectorizer, centroids_of, close_enough,
+                                   cluster_leftovers, cluster_params, embedder_backend, fit_topics, nearest_centroid,
+                                   similarity_floors)
+from pipeline.topics.registry import Registry, TopicEntry, divers_key, match_keys, member_overlap, topic_key_for
 
 log = logging.getLogger(__name__)
+MATCH_MIN_SCORE = 0.5  # refit: mean of centroid cosine and member overlap needed to keep a key
 
 
 @dataclass
@@ -70,12 +73,36 @@ def _hierarchy_rows(model: str, hier: pd.DataFrame | None, key_of: dict[int, str
     return sorted(rows.values(), key=lambda r: r["node_key"])
 
 
+def _previous_keys(ids: list[str], old: Registry | None, previous: pd.DataFrame | None) -> list[str | None]:
+    """Previous topic key of each item when it was in one of ``old``'s topics, else None."""
+    if old is None or previous is None or previous.empty:
+        return [None] * len(ids)
+    known = set(old.keys)
+    prev = {i: k for i, k in zip(previous["item_id"].astype(str), previous["topic_key"].astype(str)) if k in known}
+    return [prev.get(i) for i in ids]
+
+
 def _fit(model: str, ids: list[str], emb: np.ndarray, lemmas: list[str], old: Registry | None,
-         config: TopicsConfig, make_backend, embedder_id: str) -> tuple[Registry | None, np.ndarray, np.ndarray, list]:
-    """Fit from scratch; keys matched to ``old`` (refit) or hashed from members. Returns labels as keys."""
-    result = fit_topics(lemmas, emb, config, make_backend)
+         config: TopicsConfig, make_backend, embedder_id: str,
+         previous: pd.DataFrame | None = None) -> tuple[Registry | None, np.ndarray, np.ndarray, list]:
+    """Fit from scratch; keys matched to ``old`` (refit) or hashed from members. Returns labels as keys.
+
+    In a refit the previous assignments guide the fit and the key matching (member overlap).
+    """
+    before = _previous_keys(ids, old, previous)
+    anchor = None
+    if any(before):
+        index_of = {k: j for j, k in enumerate(old.keys)}
+        anchor = np.array([index_of[k] if k else OUTLIER for k in before])
+    result = fit_topics(lemmas, emb, config, make_backend, anchor)
     notes = [(divers_key(model), note) for note in result.notes]
-    matched = match_keys(result.centroids, old, config.match_threshold)
+    overlap = None
+    if anchor is not None:
+        common = [j for j, k in enumerate(before) if k]
+        overlap = member_overlap([int(result.labels[j]) for j in common], result.topic_ids,
+                                 [before[j] for j in common], old.keys)
+    matched = match_keys(result.centroids, old, config.match_threshold, overlap,
+                         getattr(config, "match_min_score", MATCH_MIN_SCORE))
     key_of: dict[int, str] = {}
     for i, t in enumerate(result.topic_ids):
         key = matched.get(i) or topic_key_for([ids[j] for j in np.flatnonzero(result.labels == t)])
@@ -90,7 +117,8 @@ def _fit(model: str, ids: list[str], emb: np.ndarray, lemmas: list[str], old: Re
     entries = [TopicEntry(key_of[t], int(t), "", result.words.get(t, []), False, parent.get(key_of[t]))
                for t in result.topic_ids]
     meta = {"n_items": len(ids), "params": result.params.as_dict(), "seed": config.seed,
-            "mode": "refit" if old is not None else "fit"}
+            "mode": "refit" if old is not None else "fit",
+            "similarity_floors": {key_of[t]: round(float(f), 6) for t, f in zip(result.topic_ids, result.floors)}}
     registry = Registry(model, embedder_id, entries, result.centroids, hierarchy, meta)
     registry.topic_model = result.topic_model
     return registry, keys, result.similarity, notes
@@ -111,9 +139,12 @@ def _update(model: str, ids: list[str], emb: np.ndarray, lemmas: list[str], regi
         if item in prev:
             keys[i], sims[i] = prev[item]
     best, sim = nearest_centroid(emb[new], registry.centroids)
+    stored = registry.meta.get("similarity_floors", {})
+    floors = np.array([stored.get(t.key, np.inf) for t in registry.topics], dtype=float)
+    joins = close_enough(sim, best, floors, config)
     leftovers = []
     for j, i in enumerate(new):
-        if best[j] >= 0 and sim[j] >= config.outlier_similarity:
+        if joins[j]:
             keys[i], sims[i] = registry.topics[best[j]].key, float(sim[j])
         else:
             keys[i] = registry.divers_key
@@ -131,12 +162,14 @@ def _update(model: str, ids: list[str], emb: np.ndarray, lemmas: list[str], regi
         root = next((h["node_key"] for h in registry.hierarchy if h["parent_key"] is None), None)
         registry.topics.append(TopicEntry(key, None, "", [], True, root))
         registry.centroids = np.vstack([registry.centroids, centroid])
+        stored[key] = round(float(similarity_floors(emb[members], np.zeros(len(members)), [0], centroid)[0]), 6)
         new_keys.append(key)
     if new_keys:
         words = ctfidf_words(lemmas, [str(k) for k in keys], new_keys)
         for entry in registry.topics:
             if entry.key in words:
                 entry.words = words[entry.key]
+    registry.meta["similarity_floors"] = stored
     notes = [(k, f"theme_emergent: nouveau thème de {int((keys == k).sum())} éléments") for k in new_keys]
     return keys, sims, notes
 
@@ -184,18 +217,24 @@ def model_topics(model: str, items: pd.DataFrame, previous: pd.DataFrame | None,
         mode = "refit" if registry is not None else "fit"
         registry_new, keys, sims, notes = _fit(model, ids, emb, lemmas, registry if config_refit else None,
                                                config, lambda: embedder_backend(embedder, cache),
-                                               embedder.model_id)
+                                               embedder.model_id, previous)
         registry = registry_new
         save_model = getattr(registry, "topic_model", None)
     rejects += notes
     keys = np.asarray(keys, dtype=object)
     divers = divers_key(model)
     if registry is not None:
-        wanted = {w for t in registry.topics for w in t.words} | {w for h in registry.hierarchy for w in h["words"] or []}
+        unlabelled = [t.key for t in registry.topics if not t.label]
+        extra = ctfidf_words(lemmas, [str(k) for k in keys], [k for k in unlabelled if k in set(keys)])
+        label_terms = rank_label_terms(lemmas, [str(k) for k in keys],
+                                       {t.key: t.words + extra.get(t.key, []) for t in registry.topics
+                                        if t.key in unlabelled})
+        wanted = ({w for t in registry.topics for w in t.words} | {w for h in registry.hierarchy for w in h["words"] or []}
+                  | {w for terms in label_terms.values() for w in terms})
         surface = surface_forms(lemmas, surfaces, wanted)
         for entry in registry.topics:
             if not entry.label:
-                entry.label = readable_label(entry.words, surface)
+                entry.label = readable_label(label_terms.get(entry.key) or entry.words, surface)
         for node in registry.hierarchy:
             node.setdefault("label", None)
             if not node["label"]:
