@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import re
 from pathlib import Path
 
 import numpy as np
@@ -228,3 +229,18 @@ def test_missing_mentions_axes_and_contributions_give_empty_tables(embedder, tmp
     assert tables["mention_topics"].empty and tables["topic_axis"].empty
     assert set(tables["topic_org_type"]["organisation_type"]) == {"inconnu"}
     assert set(tables["topics"]["topic_key"]) == {"passages-divers", "freins-divers", "cas_usage-divers"}
+
+
+@pytest.mark.slow
+def test_refit_on_the_same_data_keeps_the_keys(first_run, corpus, embedder, tmp_path):
+    import shutil
+
+    models, tables = first_run
+    shutil.copytree(models, tmp_path / "topics")
+    refit = _run(corpus, embedder, tmp_path / "topics", previous=tables, refit=True)
+    old = set(tables["topics"].query("model == 'passages'")["topic_key"])
+    assert set(refit["topics"].query("model == 'passages'")["topic_key"]) == old
+    kept = tables["passage_topics"].merge(refit["passage_topics"], on="passage_id")
+    assert (kept["topic_key_x"] == kept["topic_key_y"]).mean() >= 0.95
+    labels = " ".join(refit["topics"]["label"])
+    assert not re.search(r"(?i)(personne|email|telephone|adresse)_\d", labels)

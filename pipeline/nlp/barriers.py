@@ -46,13 +46,17 @@ class FreinDetector:
         obj = canonical_object(cand)
         if cand.label is not None:
             return cand.label, 1.0, obj
-        texts = [(lemma_text(tokens), 1.0), (tokens.text, 0.5), (obj or "", 1.0)]
+        # the trigger word says most about the nature ("hétérogènes" is quality even when "transmis")
+        texts = [(lemma_text(tokens), 1.0), (tokens.text, 0.5), (obj or "", 1.0), (cand.anchor.lemma_, 2.0)]
         subject = subject_of(cand.anchor)
         if subject is not None and cand.start <= subject.i < cand.end:
             # the agent of "les éditeurs refusent..." says more than the object
             texts.append((lemma_text(subject.subtree), 1.5))
         label, share = self.lexicon.best(texts)
         return label, share, obj
+
+    def _fallback(self, cand) -> bool:
+        return self.meta[cand.rule].get("extend") == "clause"
 
     def __call__(self, doc: Doc) -> Doc:
         candidates = dependency_candidates(doc, self.dep_matcher, self.meta, self.max_tokens, cut_clauses=True)
@@ -63,9 +67,13 @@ class FreinDetector:
             if label == "autre" and self.meta[cand.rule].get("needs_category"):
                 continue  # a generic difficulty about nothing the lexicons know ("la tâche est difficile")
             labelled[id(cand)] = (label, share, obj)
+        kept = select_non_overlapping([c for c in candidates if id(c) in labelled and not self._fallback(c)])
+        taken = {i for c in kept for i in range(c.start, c.end)}
+        # clause-level fallbacks (unparsable negations) only where no parsed barrier was found
+        kept += [c for c in select_non_overlapping([c for c in candidates if id(c) in labelled and self._fallback(c)])
+                 if not taken & set(range(c.start, c.end))]
         spans = []
-        for cand in merge_coordinated(doc, select_non_overlapping([c for c in candidates if id(c) in labelled]),
-                                      labelled):
+        for cand in merge_coordinated(doc, sorted(kept, key=lambda c: c.start), labelled):
             label, share, obj = labelled[id(cand)]
             score = round(cand.score * (0.7 + 0.3 * share), 3)
             spans.append(make_span(doc, cand.start, cand.end, "frein", label, canonical=obj, rule=cand.rule,

@@ -111,6 +111,8 @@ def is_negated(token: Token) -> bool:
     negated verb ("il n'y a pas de problème")."""
     if any(c.lemma_.lower() in NEGATIONS and c.dep_ in ("advmod", "det", "case") for c in token.children):
         return True
+    if {"ne", "plus"} <= {c.lemma_.lower() for c in token.children}:  # "il ne manque plus que la signature"
+        return True
     return token.dep_ == "obj" and token.head is not token and any(
         c.lemma_.lower() in NEGATIONS and c.dep_ == "advmod" for c in token.head.children)
 
@@ -152,6 +154,24 @@ def dependency_candidates(doc: Doc, matcher, meta: dict[str, dict], max_tokens: 
     return found
 
 
+CLAUSE_BREAK_WORDS = {"mais", "car", "or", "donc", "puisque", "lorsque", "quand", "si", "tandis", "alors"}
+
+
+def clause_around(doc: Doc, start: int, end: int, max_tokens: int) -> tuple[int, int]:
+    """The clause around a token range: from the previous punctuation or clause connector to the next
+    one, inside the sentence (a fallback when the parse is unusable)."""
+    sent = doc[start].sent
+    left = start
+    while left > sent.start and not (doc[left - 1].is_punct or doc[left - 1].lower_ in CLAUSE_BREAK_WORDS
+                                     or "\n" in doc[left - 1].whitespace_) and start - left < max_tokens // 2:
+        left -= 1
+    right = end
+    while right < sent.end and not (doc[right].is_punct or doc[right].lower_ in CLAUSE_BREAK_WORDS
+                                    or "\n" in doc[right].text) and right - left < max_tokens:
+        right += 1
+    return phrase_edges(doc, left, right, doc[start])
+
+
 def token_candidates(doc: Doc, matcher, meta: dict[str, dict], max_tokens: int) -> list[Candidate]:
     """Candidates from the token Matcher, extended to the noun they qualify ("données de mauvaise qualité")."""
     found = []
@@ -163,6 +183,14 @@ def token_candidates(doc: Doc, matcher, meta: dict[str, dict], max_tokens: int) 
         root = doc[start:end].root
         obj = root
         head = root.head
+        if entry.get("extend") == "clause":
+            skip = {w.lower() for w in entry.get("skip_lemmas", [])}
+            c_start, c_end = clause_around(doc, start, end, max_tokens)
+            if skip & {t.lemma_.lower() for t in doc[c_start:c_end]}:
+                continue
+            found.append(Candidate(c_start, c_end, rule, float(entry.get("score", 0.5)), root, None,
+                                   entry.get("label")))
+            continue
         if root.dep_ not in ("conj", "ROOT") and head.pos_ in ("NOUN", "PROPN") and head.i < start and start - head.i <= 4 and head.sent == root.sent:
             start, obj = head.i, head
         found.append(Candidate(start, end, rule, float(entry.get("score", 0.6)), root, obj, entry.get("label")))

@@ -65,9 +65,9 @@ class CasUsageDetector:
         tokens = doc[cand.start:cand.end]
         if entry.get("needs_data_object") and not any(t.lemma_.lower() in self.analytics_verbs for t in tokens):
             words = {t.lemma_.lower() for t in tokens} | {t.lower_ for t in tokens}
-            # a policy object counts too ("réduire la consommation d'énergie des écoles")
-            return bool(words & self.data_objects) or bool(
-                self.lexicon.scores([(lemma_text(tokens), 1.0), (tokens.text, 1.0)]))
+            # a policy object counts too ("réduire la consommation d'énergie des écoles"): one strong term
+            domain_scores = self.lexicon.scores([(lemma_text(tokens), 1.0)])
+            return bool(words & self.data_objects) or max(domain_scores.values(), default=0) >= 3
         return True
 
     def __call__(self, doc: Doc) -> Doc:
@@ -115,7 +115,9 @@ def link_impossible_use_cases(doc: Doc) -> Doc:
         same_sentence = [f for f in freins if f.sent == case.sent]
         causes = [f for f in same_sentence if not _overlaps(f, case)]
         for f in same_sentence:
-            if causes and f._.rule in CAPABILITY_RULES and f.start <= case.start and case.end <= f.end:
+            # only "nous ne pouvons pas X" gives way; "la bande passante ne permet pas X" is itself the cause
+            if (causes and f._.rule in CAPABILITY_RULES and f.start <= case.start and case.end <= f.end
+                    and doc[f.start].pos_ in ("PRON", "ADV")):
                 dropped.add(id(f))
         pool = causes or same_sentence or freins
         if not pool:

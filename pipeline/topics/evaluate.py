@@ -87,7 +87,12 @@ def evaluate(shared: Path, work: Path, config: TopicsConfig, cache_dir: Path) ->
     refit = model_topics("passages", items[["item_id", "text"]], base.assignments,
                          TopicsConfig(**{**config.__dict__, "refit": True}), embedder, cache,
                          work / "refit" / "passages", lemmatiser)
+    shutil.copytree(work / "run1", work / "same")
+    same = model_topics("passages", items[["item_id", "text"]], run1.assignments,
+                        TopicsConfig(**{**config.__dict__, "refit": True}), embedder, cache,
+                        work / "same" / "passages", lemmatiser)
     stability = {"second run, same data": _kept(run1.assignments, run2.assignments),
+                 "refit mode, same data": _kept(run1.assignments, same.assignments),
                  "+10 % new, update mode": _kept(base.assignments, update.assignments),
                  "+10 % new, refit mode": _kept(base.assignments, refit.assignments),
                  "emerging topics (update)": int(update.topics["emerging"].sum()),
@@ -125,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"corpus not found: {args.shared / CORPUS}")
     with tempfile.TemporaryDirectory() as tmp:
         work = args.work or Path(tmp)
-        for sub in ("run1", "run2", "base", "refit"):
+        for sub in ("run1", "run2", "base", "refit", "same"):
             shutil.rmtree(work / sub, ignore_errors=True)
         figures = evaluate(args.shared, work, TopicsConfig(), args.cache)
     print_report(figures)

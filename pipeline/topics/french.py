@@ -22,7 +22,10 @@ _PROTECTED = {"collectivité", "collectivités", "donnée", "données"}
 # Pseudonymisation placeholders ([PERSONNE_1], [EMAIL_2], [TELEPHONE_1], [ADRESSE_1]…) are removed
 # before lemmatising: they must never become topic words.
 _PLACEHOLDER = re.compile(r"\[?\b(?:PERSONNE|EMAIL|TELEPHONE|ADRESSE)_\d+\b\]?", re.IGNORECASE)
-_LEMMA_VERSION = "2"  # part of the cache key: bump when the text preparation changes
+_LEMMA_VERSION = "3"
+# Topic words are nouns and adjectives: verbs and adverbs ("apporter", "redoutent", "rarement")
+# make poor theme labels and glue unrelated nouns into n-grams. Embeddings still see every word.
+_CONTENT_POS = ("NOUN", "PROPN", "ADJ")  # part of the cache key: bump when the text preparation changes
 
 
 def strip_placeholders(text: str) -> str:
@@ -44,10 +47,13 @@ def _spacy_french_stop_words() -> set[str]:
 
 @lru_cache(maxsize=1)
 def french_stop_words() -> frozenset[str]:
-    """spaCy's French stop words plus this corpus's function words (data file next to the code)."""
+    """spaCy's French and scikit-learn's English stop words plus this corpus's function words (data file)."""
     extra = [line.strip().lower() for line in FUNCTION_WORDS_FILE.read_text(encoding="utf-8").splitlines()
              if line.strip() and not line.startswith("#")]
-    return frozenset((_spacy_french_stop_words() | set(extra)) - _PROTECTED)
+    # English words of quoted reports ("small towns", "of the") are not themes of a French corpus.
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset((_spacy_french_stop_words() | set(extra) | set(ENGLISH_STOP_WORDS)) - _PROTECTED)
 
 
 @lru_cache(maxsize=1)
@@ -68,6 +74,8 @@ class Lemmatiser:
         self.cache: dict[str, tuple[str, str]] = cache or {}
         self.used: set[str] = set()
         self.stop = french_stop_words()
+        # Cached lemmas depend on the text preparation and the stop words: both are in the key.
+        self.version = content_hash(_LEMMA_VERSION, *sorted(self.stop), n=8)
 
     @classmethod
     def load(cls, path: Path | None) -> "Lemmatiser":
@@ -92,12 +100,12 @@ class Lemmatiser:
         text = token.text.lower()
         lemma = token.lemma_.lower()
         return (len(text) > 1 and bool(_WORD.match(text)) and text not in self.stop and lemma not in self.stop
-                and token.pos_ not in ("DET", "PRON", "ADP", "CCONJ", "SCONJ", "AUX", "PUNCT", "NUM"))
+                and token.pos_ in _CONTENT_POS)
 
     def lemmatise(self, texts: Sequence[str]) -> tuple[list[str], list[str]]:
         """(lemma strings, aligned surface strings) for ``texts``, computing only uncached ones."""
         texts = [strip_placeholders(t) for t in texts]
-        keys = [content_hash(_LEMMA_VERSION, t, n=20) for t in texts]
+        keys = [content_hash(self.version, t, n=20) for t in texts]
         self.used.update(keys)
         todo = {}
         for key, text in zip(keys, texts):

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
-import pandas as pd
 
 WEAK_WORDS_FILE = Path(__file__).with_name("weak_label_words_fr.txt")
 NGRAM_BONUS = 0.5  # score multiplier per extra word of an n-gram
@@ -28,26 +27,38 @@ def weak_label_words() -> frozenset[str]:
 
 def candidate_scores(lemma_docs: Sequence[str], keys: Sequence[str], candidates: Mapping[str, Sequence[str]]
                      ) -> dict[str, dict[str, float]]:
-    """c-TF-IDF score of each candidate term in its topic (all items' topics serve as contrast).
+    """Distinctiveness of each candidate term in its topic: coverage x concentration.
 
-    ``keys`` gives each document's topic; ``candidates`` maps a topic key to its candidate terms.
+    Coverage is the share of the topic's documents containing the term, concentration the share of
+    all documents containing it that belong to the topic. Counting documents, not occurrences,
+    keeps a term repeated in one long text from labelling the whole topic. A term found in a
+    single document of a topic of four or more scores 0.
     """
     from sklearn.feature_extraction.text import CountVectorizer
 
     vocab = sorted({t for terms in candidates.values() for t in terms if t})
     if not vocab:
         return {k: {} for k in candidates}
-    classes = pd.DataFrame({"doc": list(lemma_docs), "key": list(keys)}).groupby("key", sort=True)["doc"].agg(" ".join)
-    counts = CountVectorizer(vocabulary=vocab, token_pattern=r"\S+", lowercase=False,
-                             ngram_range=(1, 3)).transform(classes.values).toarray().astype(float)
-    words_per_class = np.array([max(len(d.split()), 1) for d in classes.values], dtype=float)
-    tf = counts / words_per_class[:, None]
-    idf = np.log(1 + words_per_class.mean() / np.maximum(counts.sum(axis=0), 1))
-    score = tf * idf
-    row_of = {k: i for i, k in enumerate(classes.index)}
+    present = CountVectorizer(vocabulary=vocab, token_pattern=r"\S+", lowercase=False, ngram_range=(1, 3),
+                              binary=True).transform(list(lemma_docs)).tocsc()
+    keys = np.asarray([str(k) for k in keys], dtype=object)
+    total = np.asarray(present.sum(axis=0)).ravel()
     column = {t: j for j, t in enumerate(vocab)}
-    return {k: {t: float(score[row_of[k], column[t]]) if k in row_of else 0.0 for t in terms if t}
-            for k, terms in candidates.items()}
+    out = {}
+    for key, terms in candidates.items():
+        rows = np.flatnonzero(keys == key)
+        in_topic = np.asarray(present[rows].sum(axis=0)).ravel() if len(rows) else np.zeros(len(vocab))
+        scores = {}
+        for term in terms:
+            if not term:
+                continue
+            j = column[term]
+            if in_topic[j] == 0 or (len(rows) >= 4 and in_topic[j] < 2):
+                scores[term] = 0.0
+            else:
+                scores[term] = float(in_topic[j] / len(rows) * in_topic[j] / total[j])
+        out[key] = scores
+    return out
 
 
 def rank_label_terms(lemma_docs: Sequence[str], keys: Sequence[str], candidates: Mapping[str, Sequence[str]]
