@@ -91,6 +91,8 @@ class TopicsConfig:
     min_samples: int = 0  # HDBSCAN min_samples; 0 = half of min_cluster_size
     mmr_diversity: float = 0.3  # MaximalMarginalRelevance diversity of topic words
     n_representatives: int = 3  # representative items kept per topic
+    refit_anchor_weight: float = 0.05  # refit: UMAP steered towards the previous topics of known items (0 = unsteered)
+    match_min_score: float = 0.5  # refit: minimum combined centroid/member-overlap score to keep an old key
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,8 @@ _PARAGRAPH = re.compile(r"[^\n]+(?:\n(?!\s*\n)[^\n]*)*")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[»”\")\]]?\s+(?=[A-ZÀÂÄÇÉÈÊËÎÏÔÖÙÛÜŸ0-9«“\"(\-–•])")
 _WORD = re.compile(r"\w+(?:[’'-]\w+)*")
 _LIST_OR_SENTENCE_END = re.compile(r"[.!?…:;,»”)]\s*$")
-BOILERPLATE = (
-    re.compile(r"^\[?\s*contribution fictive", re.IGNORECASE),
-)
+# Notices that are not part of what the contributor says (the sample corpus's fictional marker).
+NOTICE = re.compile(r"\[\s*(?:contribution fictive|fictional contribution)[^\]]*\]?", re.IGNORECASE)
 
 
 def _paragraph_spans(text: str) -> Iterator[tuple[int, int]]:
@@ -68,6 +67,24 @@ def _chunks(text: str, start: int, end: int, max_words: int) -> Iterator[tuple[i
         yield start + chunk_start, start + chunk_end
 
 
+def _without_notices(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """The parts of text[start:end] around notices, trimmed of spaces (passages stay exact slices)."""
+    cursor = start
+    for match in NOTICE.finditer(text, start, end):
+        yield from _trimmed(text, cursor, match.start())
+        cursor = match.end()
+    yield from _trimmed(text, cursor, end)
+
+
+def _trimmed(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        yield start, end
+
+
 def segment_document(doc_id: str, contribution_id: str, text: str, config: SegmentConfig) -> tuple[list[dict], list[dict]]:
     """Passages and rejects of one document."""
     passages, rejects, heading, seq = [], [], None, 0
@@ -76,13 +93,14 @@ def segment_document(doc_id: str, contribution_id: str, text: str, config: Segme
         if _is_heading(paragraph) and len(_WORD.findall(paragraph)) < config.min_words * 5:
             heading = paragraph.lstrip("#").strip()
             continue
-        for start, end in _chunks(text, p_start, p_end, config.max_words):
+        pieces = list(_without_notices(text, p_start, p_end))
+        if NOTICE.search(text, p_start, p_end):
+            rejects.append({"passage_id": passage_id_for(doc_id, p_start, p_end), "doc_id": doc_id,
+                            "reason": "notice removed (fictional-corpus marker)"})
+        for start, end in (chunk for s, e in pieces for chunk in _chunks(text, s, e, config.max_words)):
             chunk = text[start:end]
             n_words = len(_WORD.findall(chunk))
             passage_id = passage_id_for(doc_id, start, end)
-            if any(p.search(chunk) for p in BOILERPLATE):
-                rejects.append({"passage_id": passage_id, "doc_id": doc_id, "reason": "boilerplate (fictional-corpus marker)"})
-                continue
             if n_words < config.min_words:
                 rejects.append({"passage_id": passage_id, "doc_id": doc_id, "reason": f"fewer than {config.min_words} words"})
                 continue

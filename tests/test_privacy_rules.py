@@ -136,3 +136,13 @@ def test_first_name_lexicon_is_large_and_folded():
     assert len(lex.first_names) >= 300
     assert lex.is_first_name("Émilie") and lex.is_first_name("EMILIE") and lex.is_first_name("Jean-Marc")
     assert not lex.is_first_name("Florence") and lex.is_first_name("Florence", strict=False)
+
+
+def test_name_in_apposition_after_an_institution_word_is_caught():
+    """A comma separates "…numérique" from the name: not a street or facility name, a person to replace."""
+    from pipeline.config import PrivacyConfig
+    from pipeline.privacy import Pseudonymiser
+
+    text = "Contact : direction de la transformation numérique, Élise Fournier-Lacombe, directrice."
+    out = Pseudonymiser(PrivacyConfig()).pseudonymise_contribution([text])[0]
+    assert "Fournier" not in out and "[PERSONNE_1]" in out

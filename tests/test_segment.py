@@ -30,6 +30,7 @@ def test_passages_are_slices_with_headings_and_rejects():
     assert len(long_chunks) >= 2 and all(p["text"].endswith(".") for p in long_chunks)
     reasons = {r["reason"] for r in rejects}
     assert any("fewer than" in r for r in reasons) and any("fictional" in r for r in reasons)
+    assert not any("fictive" in p["text"] for p in passages)
 
 
 def test_segment_table_is_schema_valid_and_stable():

@@ -73,7 +73,10 @@ class NameDetector:
     def place_context(self, text: str, start: int) -> bool:
         """True when the words just before ``start`` make the name a street, facility or place."""
         line_start = text.rfind("\n", 0, start) + 1
-        before = [name_key(_strip(w)) for w in _WORD_RE.findall(text[max(line_start, start - 60):start])]
+        window = text[max(line_start, start - 60):start]
+        if re.search(r"[,;:()]\s*$", window):
+            return False  # "…numérique, Élise Durand": a list or an apposition, not "rue Élise Durand"
+        before = [name_key(_strip(w)) for w in _WORD_RE.findall(window)]
         while before and before[-1] in {"de", "du", "des", "d'", "l'", "la", "le"}:
             before.pop()
         if not before:
