@@ -28,13 +28,7 @@ NOTICE = re.compile(r"\[\s*(?:contribution fictive|fictional contribution)[^\]]*
 
 def _paragraph_spans(text: str) -> Iterator[tuple[int, int]]:
     for match in _PARAGRAPH.finditer(text):
-        start, end = match.start(), match.end()
-        while start < end and text[start].isspace():
-            start += 1
-        while end > start and text[end - 1].isspace():
-            end -= 1
-        if end > start:
-            yield start, end
+        yield from _trimmed(text, match.start(), match.end())
 
 
 def _is_heading(paragraph: str) -> bool:
