@@ -1,5 +1,9 @@
 """Parsing of e-mails: ``.eml`` (MIME), ``.mbox`` (several messages) and Outlook ``.msg``.
 
+This module reads MIME messages and mboxes; Outlook files are read by :mod:`pipeline.ingest.email_msg`,
+header values decoded by :mod:`pipeline.ingest.email_headers`; ``parse_msg`` and the result types are
+re-exported here.
+
 The parser returns what it can read and lists what went wrong in ``problems``: a
 truncated message still yields its headers, the text read so far and the
 attachments whose bytes arrived. Only input that is not an e-mail at all raises.
@@ -7,16 +11,17 @@ attachments whose bytes arrived. Only input that is not an e-mail at all raises.
 from __future__ import annotations
 
 import base64
-import email.utils
-import mimetypes
 import re
-from dataclasses import dataclass, field
 from email import errors, policy
-from email.header import decode_header, make_header
 from email.message import Message
 from email.parser import BytesParser
 
-from pipeline.ingest.email_cleaning import clean_email_body, html_to_text, signature_organisation
+from pipeline.ingest.email_cleaning import html_to_text
+from pipeline.ingest.email_headers import attachment_filename, header_text, iso_date, parse_sender
+from pipeline.ingest.email_message import Attachment, ParsedEmail, assemble_email
+from pipeline.ingest.email_msg import parse_msg
+
+__all__ = ["Attachment", "ParsedEmail", "parse_eml", "parse_msg", "split_mbox"]
 
 try:  # shared charset guesser, written by the formats module
     from pipeline.ingest.formats import decode_text as _shared_decode
@@ -27,33 +32,8 @@ except ImportError:  # pragma: no cover - depends on the other module being pres
 _EMAIL_HEADERS = {"from", "to", "subject", "date", "message-id", "received", "mime-version",
                   "return-path", "delivered-to", "cc", "reply-to", "sender"}
 _HEADER_LINE = re.compile(rb"^[!-9;-~]+:[ \t]?")
-_ADDRESS = re.compile(r"^[^@\s<>\"]+@[^@\s<>\[\]]+\.[^@\s<>\[\]]+$")
-_OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")
 _MBOX_SEPARATOR = re.compile(rb"^From \S+.*$")
 _MBOX_ESCAPED_FROM = re.compile(rb"^>(>*From )", re.MULTILINE)
-
-
-@dataclass
-class Attachment:
-    """One attachment: decoded filename ("" when absent), MIME type and decoded bytes."""
-
-    filename: str
-    content_type: str
-    data: bytes
-
-
-@dataclass
-class ParsedEmail:
-    """What the ingestion keeps of one e-mail; ``problems`` lists what could not be read."""
-
-    subject: str | None
-    sender_name: str | None
-    sender_email: str | None
-    date: str | None
-    body: str
-    signature_org: str | None  # organisation in the signature block, else in the sender's display name
-    attachments: list[Attachment] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
 
 
 def _decode(data: bytes, charset: str | None) -> str:
@@ -106,62 +86,6 @@ def _parse(data: bytes) -> Message:
         return BytesParser(policy=policy.compat32).parsebytes(data)
 
 
-def _header(msg: Message, name: str) -> str | None:
-    """Decoded header value (RFC 2047), falling back to decoding the raw value."""
-    try:
-        value = msg.get(name)
-        if value is None:
-            return None
-        text = str(value) if msg.policy is not policy.compat32 else str(make_header(decode_header(value)))
-    except Exception:
-        raw = next((v for k, v in msg.raw_items() if k.lower() == name.lower()), None)
-        if raw is None:
-            return None
-        try:
-            text = str(make_header(decode_header(str(raw))))
-        except Exception:
-            text = str(raw)
-    text = re.sub(r"\s+", " ", text).strip()
-    return text or None
-
-
-def _iso_date(value: str | None) -> str | None:
-    """ISO 8601 from an RFC 5322 date, None when absent or unparseable."""
-    if not value:
-        return None
-    try:
-        return email.utils.parsedate_to_datetime(value).isoformat()
-    except (TypeError, ValueError, IndexError):
-        return None
-
-
-def _sender(value: str | None) -> tuple[str | None, str | None]:
-    """Display name and address of a From value (already RFC 2047 decoded); junk gives None."""
-    if not value:
-        return None, None
-    name, address = email.utils.parseaddr(value)
-    if not _ADDRESS.match(address):
-        leftover = value.replace(address, "") if address else value
-        return (name or leftover).strip(' "<>') or None, None
-    return (name.strip() or None), address.strip().lower()
-
-
-def _filename(part: Message) -> str:
-    """Attachment filename decoded from RFC 2231 parameters or RFC 2047 words."""
-    try:
-        name = part.get_filename() or part.get_param("name") or ""
-    except Exception:
-        name = ""
-    if isinstance(name, tuple):  # compat32 returns RFC 2231 values undecoded in some cases
-        name = email.utils.collapse_rfc2231_value(name)
-    name = str(name)
-    if "=?" in name:
-        try:
-            name = str(make_header(decode_header(name)))
-        except Exception:
-            pass
-    return name.strip().replace("/", "_").replace("\\", "_")
-
 
 def _base64_bytes(part: Message, text: str) -> bytes:
     """Lenient base64: decode every complete group, so a cut attachment keeps its first bytes."""
@@ -199,7 +123,7 @@ def _message_bytes(part: Message) -> bytes:
 
 def _is_attachment(part: Message) -> bool:
     disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
-    if disposition == "attachment" or _filename(part):
+    if disposition == "attachment" or attachment_filename(part):
         return True
     return part.get_content_maintype() != "text" or part.get_content_type() not in {"text/plain", "text/html"}
 
@@ -209,7 +133,8 @@ def _collect(part: Message, texts: list[str], attachments: list[Attachment], pro
     ctype = part.get_content_type()
     if ctype == "message/rfc822":
         inner = part.get_payload()
-        name = _filename(part) or (inner and isinstance(inner, list) and _header(inner[0], "Subject")) or "message"
+        name = attachment_filename(part) or (
+            inner and isinstance(inner, list) and header_text(inner[0], "Subject")) or "message"
         name = re.sub(r"[^\w .,()-]+", "_", name).strip(" ._")[:80] or "message"
         attachments.append(Attachment(name if name.lower().endswith(".eml") else f"{name}.eml", ctype,
                                       _message_bytes(part)))
@@ -230,7 +155,7 @@ def _collect(part: Message, texts: list[str], attachments: list[Attachment], pro
         texts.append(_decode(_payload_bytes(part), part.get_content_charset()))
         return
     if _is_attachment(part):
-        attachments.append(Attachment(_filename(part), ctype, _payload_bytes(part)))
+        attachments.append(Attachment(attachment_filename(part), ctype, _payload_bytes(part)))
         return
     texts.append(_text_of(part))
 
@@ -259,18 +184,6 @@ def _defect_problems(msg: Message) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def _assemble(subject, sender, date, texts, attachments, problems) -> ParsedEmail:
-    """Clean the body text and build the result shared by .eml and .msg parsing."""
-    raw_body = "\n\n".join(t.strip() for t in texts if t and t.strip())
-    cleaned = clean_email_body(raw_body)
-    if not cleaned.text.strip():
-        problems.append("no text body" if not raw_body.strip() else "body empty after removing quotes and signature")
-    name, address = sender
-    # a display name such as "Mairie de Haut-Verger" signs the message when the body does not
-    organisation = cleaned.signature_org or (signature_organisation([name]) if name else None)
-    return ParsedEmail(subject, name, address, date, cleaned.text, organisation, attachments, problems)
-
-
 def parse_eml(data: bytes) -> ParsedEmail:
     """Parse one MIME message; raise ``ValueError`` only when the bytes are not an e-mail."""
     ok, reason = _looks_like_email(data)
@@ -284,8 +197,8 @@ def parse_eml(data: bytes) -> ParsedEmail:
     problems: list[str] = []
     _collect(msg, texts, attachments, problems)
     problems[:0] = _defect_problems(msg)  # after _collect: payload decoding records base64 defects
-    return _assemble(_header(msg, "Subject"), _sender(_header(msg, "From")), _iso_date(_header(msg, "Date")),
-                     texts, attachments, problems)
+    sender, date = parse_sender(header_text(msg, "From")), iso_date(header_text(msg, "Date"))
+    return assemble_email(header_text(msg, "Subject"), sender, date, texts, attachments, problems)
 
 
 def split_mbox(data: bytes) -> list[bytes]:
@@ -319,52 +232,3 @@ def split_mbox(data: bytes) -> list[bytes]:
         if raw.strip():
             result.append(_MBOX_ESCAPED_FROM.sub(rb"\1", raw))
     return result
-
-
-def _msg_attachment(att) -> Attachment:
-    """One extract_msg attachment; an embedded Outlook message is rewritten as a .msg file."""
-    name = att.longFilename or att.shortFilename or getattr(att, "displayName", None) or ""
-    data = att.data
-    if data is not None and not isinstance(data, bytes):  # embedded MSGFile
-        from pipeline.synth.msg_writer import write_msg
-
-        inner = data
-        name_, address = _sender(inner.sender)
-        inner_attachments = [(a.filename, a.data) for a in (_msg_attachment(x) for x in inner.attachments)]
-        data = write_msg(None, subject=inner.subject or "", sender_name=name_ or "", sender_email=address or "",
-                         to=inner.to or "", date_iso=(inner.date.isoformat() if inner.date else "1970-01-01T00:00:00"),
-                         body=inner.body or "", attachments=inner_attachments)
-        name = (name or inner.subject or "message").removesuffix(".msg") + ".msg"
-        return Attachment(name.replace("/", "_"), "application/vnd.ms-outlook", data)
-    content_type = getattr(att, "mimetype", None) or mimetypes.guess_type(name)[0] or "application/octet-stream"
-    return Attachment(name.replace("/", "_"), content_type, data or b"")
-
-
-def parse_msg(data: bytes) -> ParsedEmail:
-    """Parse an Outlook ``.msg`` (OLE2) file with extract_msg, attachments included."""
-    import extract_msg  # imported here: slow to import and only needed for .msg files
-
-    if not data.startswith(_OLE_MAGIC) or len(data) < 1536:
-        # also keeps olefile from reading short byte strings as a file path
-        raise ValueError("not an Outlook .msg: no OLE2 compound-file signature")
-    try:
-        msg = extract_msg.openMsg(data, strict=False)
-    except Exception as exc:
-        raise ValueError(f"not an Outlook .msg: {type(exc).__name__}: {exc}") from exc
-    problems: list[str] = []
-    try:
-        texts = [msg.body or ""]
-        if not texts[0].strip() and getattr(msg, "htmlBody", None):
-            html = msg.htmlBody
-            texts = [html_to_text(html.decode("utf-8", "replace") if isinstance(html, bytes) else html)]
-        attachments = []
-        for att in msg.attachments:
-            try:
-                attachments.append(_msg_attachment(att))
-            except Exception as exc:
-                problems.append(f"unreadable attachment: {type(exc).__name__}: {exc}")
-        date = msg.date.isoformat() if getattr(msg, "date", None) else None
-        sender = _sender(msg.sender)
-        return _assemble(msg.subject or None, sender, date, texts, attachments, problems)
-    finally:
-        msg.close()

@@ -5,7 +5,6 @@ The ``a_revoir`` sheet is the annotation sheet: rapporteurs fill ``axe_corrige``
 """
 from __future__ import annotations
 
-import argparse
 import os
 import tempfile
 from pathlib import Path
@@ -17,8 +16,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from pipeline.report.cli import parse_out_and_load
 from pipeline.report.common import mask_contacts
-from pipeline.results import Results, display_name, load_results
+from pipeline.results import Results, display_name
 
 REVIEW_COLUMNS = ["passage_id", "texte", "axe_propose", "probabilite", "axe_2", "axe_corrige", "commentaire"]
 WIDE_COLUMNS = {"texte", "texte_passage", "extrait", "commentaire", "mots", "exemples", "problemes", "contenu"}
@@ -173,15 +173,11 @@ def build_workbook(results: Results, out_path: Path) -> Path:
 
 def command(config, argv: list[str]) -> int:
     """``python -m pipeline export [--out FILE]``: build the Excel workbook from the processed folder."""
-    parser = argparse.ArgumentParser(prog="python -m pipeline export", description="Classeur Excel d'analyse.")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="fichier de sortie (défaut : <processed>/export/analyse_contributions.xlsx)")
-    args = parser.parse_args(argv)
-    processed = Path(config.paths.processed)
-    if not (processed / "contributions.parquet").exists():
-        print(f"Aucune contribution dans {processed} : lancez d'abord `make run`.")
+    loaded = parse_out_and_load(config, argv, command="export", description="Classeur Excel d'analyse.",
+                                out_kind="fichier", default_out=Path("export") / "analyse_contributions.xlsx")
+    if loaded is None:
         return 1
-    results = load_results(processed, models_dir=config.paths.models)
-    path = build_workbook(results, args.out or processed / "export" / "analyse_contributions.xlsx")
+    results, out_path = loaded
+    path = build_workbook(results, out_path)
     print(f"Classeur écrit : {path} ({len(results.passages)} passages, {int(results.passages['a_revoir'].fillna(False).sum())} à revoir)")
     return 0

@@ -5,7 +5,6 @@ Everything is inline (CSS, SVG charts): the folder opens offline, with no CDN. E
 """
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import shutil
@@ -16,10 +15,10 @@ from itertools import groupby
 from pathlib import Path
 from string import Template
 
-
 from pipeline.report import sections
+from pipeline.report.cli import parse_out_and_load
 from pipeline.report.common import contributor, h
-from pipeline.results import Results, display_name, load_results
+from pipeline.results import Results, display_name
 
 TEMPLATES = Path(__file__).with_name("templates")
 PAGE_COLUMNS = ["passage_id", "contribution_id", "doc_path", "doc_label", "seq", "heading", "text", "axis", "probability",
@@ -125,14 +124,11 @@ def build_report(results: Results, out_dir: Path) -> Path:
 
 def command(config, argv: list[str]) -> int:
     """``python -m pipeline report [--out DIR]``: build the HTML report from the processed folder."""
-    parser = argparse.ArgumentParser(prog="python -m pipeline report", description="Rapport HTML autonome.")
-    parser.add_argument("--out", type=Path, default=None, help="dossier de sortie (défaut : <processed>/rapport)")
-    args = parser.parse_args(argv)
-    processed = Path(config.paths.processed)
-    if not (processed / "contributions.parquet").exists():
-        print(f"Aucune contribution dans {processed} : lancez d'abord `make run`.")
+    loaded = parse_out_and_load(config, argv, command="report", description="Rapport HTML autonome.",
+                                out_kind="dossier", default_out=Path("rapport"))
+    if loaded is None:
         return 1
-    results = load_results(processed, models_dir=config.paths.models)
-    index = build_report(results, args.out or processed / "rapport")
+    results, out_dir = loaded
+    index = build_report(results, out_dir)
     print(f"Rapport écrit : {index} ({len(results.contributions)} pages de contribution)")
     return 0
