@@ -1,6 +1,7 @@
 """Format checks for the hand-written evaluation data.
 
 * ``data/gold/nlp_gold.jsonl``: gold mentions (frein, cas_usage, acteur) for the NLP stage.
+* ``tests/data/nlp_dev2.jsonl``: a second, independently written development set in the same format.
 * ``data/annotations/heldout/*.jsonl``: axis held-out sets in three writing styles.
 
 The annotation guide is ``data/gold/README.md``; the label sets below are the ones it defines.
@@ -17,6 +18,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 GOLD = REPO / "data" / "gold" / "nlp_gold.jsonl"
+DEV2 = REPO / "tests" / "data" / "nlp_dev2.jsonl"
 HELDOUT_DIR = REPO / "data" / "annotations" / "heldout"
 
 LABELS = {
@@ -43,6 +45,22 @@ MIN_PER_LABEL = 5
 MIN_GOLD_PASSAGES = 170
 MIN_PASSAGES_WITHOUT_FREIN = 30
 MIN_PER_AXIS_AND_STYLE = 10
+
+# Mention files checked by the same format tests, with their own size requirements.
+ANNOTATED_FILES = {
+    "gold": {
+        "path": GOLD, "source": "gold-v1", "min_passages": MIN_GOLD_PASSAGES,
+        "min_per_label": {kind: MIN_PER_LABEL for kind in LABELS},
+        "min_per_status": {status: MIN_PER_LABEL for status in STATUSES},
+        "min_without_frein": MIN_PASSAGES_WITHOUT_FREIN,
+    },
+    "dev2": {
+        "path": DEV2, "source": "dev-v2", "min_passages": 140,
+        "min_per_label": {"frein": 6, "cas_usage": 4, "acteur": 4},
+        "min_per_status": {"realise": 5, "en_projet": 20, "impossible": 15},
+        "min_without_frein": MIN_PASSAGES_WITHOUT_FREIN,
+    },
+}
 
 EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 PHONE_RE = re.compile(r"(?:\+33\s?|0)[1-9](?:[\s.-]?\d{2}){4}")
@@ -87,16 +105,31 @@ def gold() -> list[dict]:
 
 
 @pytest.fixture(scope="module")
+def dev2() -> list[dict]:
+    assert DEV2.exists(), f"missing {DEV2}"
+    return read_jsonl(DEV2)
+
+
+@pytest.fixture(scope="module", params=sorted(ANNOTATED_FILES))
+def annotated(request) -> tuple[dict, list[dict]]:
+    """(spec, rows) for each mention file; the format tests below run once per file."""
+    spec = ANNOTATED_FILES[request.param]
+    assert spec["path"].exists(), f"missing {spec['path']}"
+    return spec, read_jsonl(spec["path"])
+
+
+@pytest.fixture(scope="module")
 def heldout() -> dict[str, list[dict]]:
     return {style: read_jsonl(HELDOUT_DIR / f"{style}.jsonl") for style in STYLES}
 
 
-def test_gold_record_shape(gold):
+def test_gold_record_shape(annotated):
+    spec, gold = annotated
     problems = []
     for row in gold:
         if set(row) != {"id", "text", "mentions", "source"}:
             problems.append(f"{row.get('id')}: keys {sorted(row)}")
-        if row.get("source") != "gold-v1":
+        if row.get("source") != spec["source"]:
             problems.append(f"{row.get('id')}: source {row.get('source')!r}")
         if not isinstance(row.get("text"), str) or not row["text"].strip():
             problems.append(f"{row.get('id')}: empty text")
@@ -105,16 +138,18 @@ def test_gold_record_shape(gold):
     assert not problems, problems
 
 
-def test_gold_ids_unique_and_size(gold):
+def test_gold_ids_unique_and_size(annotated):
+    spec, gold = annotated
     ids = [row["id"] for row in gold]
     duplicates = [i for i, n in Counter(ids).items() if n > 1]
     assert not duplicates, duplicates
-    assert len(gold) >= MIN_GOLD_PASSAGES
+    assert len(gold) >= spec["min_passages"]
     texts = Counter(row["text"] for row in gold)
     assert not [t for t, n in texts.items() if n > 1], "duplicate passage texts"
 
 
-def test_every_span_is_found_at_its_occurrence(gold):
+def test_every_span_is_found_at_its_occurrence(annotated):
+    _, gold = annotated
     problems = []
     for row in gold:
         text = row["text"]
@@ -135,7 +170,8 @@ def test_every_span_is_found_at_its_occurrence(gold):
     assert not problems, problems
 
 
-def test_mention_fields_and_labels(gold):
+def test_mention_fields_and_labels(annotated):
+    _, gold = annotated
     problems = []
     allowed_keys = {"kind", "text", "label", "canonical", "status", "occurrence"}
     for row in gold:
@@ -163,7 +199,8 @@ def test_mention_fields_and_labels(gold):
     assert not problems, problems
 
 
-def test_no_duplicate_mentions(gold):
+def test_no_duplicate_mentions(annotated):
+    _, gold = annotated
     problems = []
     for row in gold:
         keys = Counter((m["kind"], m["text"], m.get("occurrence", 1)) for m in row["mentions"])
@@ -172,27 +209,32 @@ def test_no_duplicate_mentions(gold):
 
 
 @pytest.mark.parametrize("kind", sorted(LABELS))
-def test_every_label_has_enough_examples(gold, kind):
+def test_every_label_has_enough_examples(annotated, kind):
+    spec, gold = annotated
+    minimum = spec["min_per_label"][kind]
     counts = Counter(m["label"] for row in gold for m in row["mentions"] if m["kind"] == kind)
-    too_few = {label: counts[label] for label in LABELS[kind] if counts[label] < MIN_PER_LABEL}
-    assert not too_few, f"{kind}: labels under {MIN_PER_LABEL} examples: {too_few}"
+    too_few = {label: counts[label] for label in LABELS[kind] if counts[label] < minimum}
+    assert not too_few, f"{spec['path'].name} {kind}: labels under {minimum} examples: {too_few}"
 
 
-def test_every_status_is_represented(gold):
+def test_every_status_is_represented(annotated):
+    spec, gold = annotated
     counts = Counter(m["status"] for row in gold for m in row["mentions"] if m["kind"] == "cas_usage")
-    assert all(counts[s] >= MIN_PER_LABEL for s in STATUSES), counts
+    assert all(counts[s] >= spec["min_per_status"][s] for s in STATUSES), counts
 
 
-def test_enough_passages_without_barrier(gold):
+def test_enough_passages_without_barrier(annotated):
+    spec, gold = annotated
     without = [row for row in gold if not any(m["kind"] == "frein" for m in row["mentions"])]
-    assert len(without) >= MIN_PASSAGES_WITHOUT_FREIN
+    assert len(without) >= spec["min_without_frein"]
     # hard negatives: barrier-looking words used without a barrier
     assert any("manque" in row["text"] for row in without)
     assert any("cadastre" in row["text"] for row in without)
 
 
-def test_hard_negative_acronyms_are_not_actors(gold):
+def test_hard_negative_acronyms_are_not_actors(annotated):
     """Acronym-like letters inside words (cadastre, signalement) must never be acteur spans."""
+    _, gold = annotated
     for row in gold:
         for m in row["mentions"]:
             if m["kind"] != "acteur":
@@ -235,15 +277,15 @@ def test_heldout_styles_keep_their_shape(heldout):
     assert all(row["text"].startswith("Recommandation n°") for row in recommendations)
 
 
-def test_ids_and_texts_unique_across_all_files(gold, heldout):
-    rows = gold + [row for rows in heldout.values() for row in rows]
+def test_ids_and_texts_unique_across_all_files(gold, dev2, heldout):
+    rows = gold + dev2 + [row for rows in heldout.values() for row in rows]
     ids = Counter(row["id"] for row in rows)
     texts = Counter(row["text"] for row in rows)
     assert not [i for i, n in ids.items() if n > 1]
     assert not [t[:60] for t, n in texts.items() if n > 1]
 
 
-def test_no_contact_details_in_texts(gold, heldout):
-    rows = gold + [row for rows in heldout.values() for row in rows]
+def test_no_contact_details_in_texts(gold, dev2, heldout):
+    rows = gold + dev2 + [row for rows in heldout.values() for row in rows]
     leaks = [row["id"] for row in rows if EMAIL_RE.search(row["text"]) or PHONE_RE.search(row["text"])]
     assert not leaks, leaks
