@@ -47,3 +47,14 @@ def test_empty_input_gives_empty_matrix(embedder):
 def test_missing_local_model_path_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="local path"):
         get_embedder(EmbeddingConfig(model=str(tmp_path / "absent")))
+
+
+def test_length_sorted_batches_keep_the_input_order(embedder):
+    texts = ["Un texte très long sur la mutualisation des données de mobilité entre les communes, "
+             "les intercommunalités et la région, avec des détails sur les flux GTFS et les parkings relais.",
+             "Court.",
+             "Les données de consommation énergétique des écoles.",
+             "Cadastre solaire."] * 3
+    together = embedder.encode(texts)
+    alone = np.vstack([embedder.encode([t]) for t in texts])
+    assert np.allclose(together, alone, atol=1e-4)
