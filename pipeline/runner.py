@@ -104,13 +104,22 @@ class StageReport:
     error: str | None = None
 
 
+def _key_strings(df: pd.DataFrame, key: tuple[str, ...] | list[str]) -> pd.Series:
+    """One string per row joining its key columns (vectorised: tables have ~10^5 rows)."""
+    columns = [df[c].astype("string").fillna("<NA>") for c in key]
+    joined = columns[0]
+    for column in columns[1:]:
+        joined = joined.str.cat(column, sep="|")
+    return joined
+
+
 def _retire(store: Store, name: str, old: pd.DataFrame, new: pd.DataFrame, run_id: str) -> tuple[int, pd.DataFrame | None]:
     """Rows of ``old`` whose key is gone from ``new``: appended to ``retired/<name>`` with the run id."""
     spec = SCHEMAS.get(name)
     if spec is None or old.empty or not set(spec.key) <= set(old.columns):
         return 0, None
-    old_keys = old[list(spec.key)].astype(str).agg("|".join, axis=1)
-    new_keys = set(new[list(spec.key)].astype(str).agg("|".join, axis=1)) if not new.empty else set()
+    old_keys = _key_strings(old, spec.key)
+    new_keys = set(_key_strings(new, spec.key)) if not new.empty else set()
     gone = old[~old_keys.isin(new_keys)]
     if gone.empty:
         return 0, None

@@ -20,9 +20,19 @@ def _owned(paths: pd.Series, top: str) -> pd.Series:
     return (paths == top) | paths.str.startswith(top + "!") | paths.str.startswith(top + "#")
 
 
-def _reusable(previous: IngestResult, path: str, sha: str, ingestor: _Ingestor) -> pd.DataFrame | None:
+def _rows_by_file(manifest: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Manifest rows grouped by the raw file they come from (text before the first ``!`` or ``#``)."""
+    tops = manifest["path"].str.replace(r"[!#].*$", "", regex=True)
+    return {top: rows for top, rows in manifest.groupby(tops, sort=False)}
+
+
+def _reusable(previous: IngestResult, path: str, sha: str, ingestor: _Ingestor,
+              rows_by_file: dict[str, pd.DataFrame]) -> pd.DataFrame | None:
     """Previous manifest rows of an unchanged file, unless they took part in duplicate detection."""
-    rows = previous.manifest[_owned(previous.manifest["path"], path)]
+    if "!" in path or "#" in path:  # the grouping key would be ambiguous: filter exactly
+        rows = previous.manifest[_owned(previous.manifest["path"], path)]
+    else:
+        rows = rows_by_file.get(path, previous.manifest.iloc[0:0])
     top = rows[rows["path"] == path]
     if top.empty or top.iloc[0]["sha256"] != sha or (rows["status"] == "duplicate").any():
         return None
@@ -72,6 +82,7 @@ def ingest(raw_files: Sequence[RawFile], config: IngestConfig, privacy: PrivacyC
     """Turn raw files into manifest, contributions and documents; reuse outputs of unchanged files."""
     ingestor = _Ingestor(config)
     reused_manifest, reused_contribution_ids = [], []
+    rows_by_file = _rows_by_file(previous.manifest) if previous is not None else {}
     for raw in tqdm(sorted(raw_files, key=lambda r: r.path), desc="ingest", unit="file", disable=not show_progress):
         try:
             data = raw.read()
@@ -81,7 +92,7 @@ def ingest(raw_files: Sequence[RawFile], config: IngestConfig, privacy: PrivacyC
                                       "doc_ids": None, "duplicate_of": None})
             continue
         sha = bytes_hash(data)
-        rows = _reusable(previous, raw.path, sha, ingestor) if previous is not None else None
+        rows = _reusable(previous, raw.path, sha, ingestor, rows_by_file) if previous is not None else None
         if rows is not None:
             ingestor.seen_files[sha] = raw.path
             for ids, path in zip(rows["doc_ids"].fillna(""), rows["path"]):
