@@ -71,6 +71,31 @@ def test_new_changed_and_removed_files(tmp_path, small_raw):
         pd.testing.assert_frame_equal(new[name], rebuilt[name])
 
 
+def test_duplicates_are_reused_while_their_original_holds_and_reread_when_it_goes(tmp_path, small_raw):
+    """Incremental ingestion with duplicates equals a from-scratch ingestion at every step."""
+    text = "Contribution reçue deux fois : nos données de collecte des déchets ne sont pas partagées par le prestataire."
+    (small_raw / "b-original.txt").write_text(text, encoding="utf-8")
+    (small_raw / "c-copie-texte.md").write_text(text + "\n\n", encoding="utf-8")  # same text, other bytes
+    (small_raw / "d-copie-octets.txt").write_text(text, encoding="utf-8")         # same bytes
+    config, _ = _config(tmp_path, small_raw, tmp_path / "out")
+    run_pipeline(config, ("ingest",), show_progress=False)
+    reasons = Store(tmp_path / "out").read("manifest").set_index("path")["reason"]
+    assert reasons["c-copie-texte.md"].startswith("same text") and reasons["d-copie-octets.txt"].startswith("same bytes")
+    (small_raw / "nouveau.txt").write_text("Une autre contribution, sur les tournées de collecte.", encoding="utf-8")
+    report = run_pipeline(config, ("ingest",), show_progress=False)[0]
+    assert report.n_new == 1, "unchanged duplicates are reused, not read again"
+    (small_raw / "b-original.txt").unlink()  # the copies must now be read again: one becomes the original
+    (small_raw / "a-premier.txt").write_text("Un premier fichier.", encoding="utf-8")
+    run_pipeline(config, ("ingest",), show_progress=False)
+    incremental = Store(tmp_path / "out").read("manifest")
+    fresh_config, _ = _config(tmp_path, small_raw, tmp_path / "fresh")
+    run_pipeline(fresh_config, ("ingest",), show_progress=False)
+    fresh = Store(tmp_path / "fresh").read("manifest")
+    pd.testing.assert_frame_equal(incremental.reset_index(drop=True), fresh.reset_index(drop=True))
+    statuses = fresh.set_index("path")["status"]
+    assert statuses["c-copie-texte.md"] == "ok" and statuses["d-copie-octets.txt"] == "duplicate"
+
+
 def test_changed_file_gets_new_ids(tmp_path, small_raw):
     config, _ = _config(tmp_path, small_raw, tmp_path / "out")
     run_pipeline(config, STAGES, show_progress=False)

@@ -28,16 +28,27 @@ def _rows_by_file(manifest: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
 def _reusable(previous: IngestResult, path: str, sha: str, ingestor: _Ingestor,
               rows_by_file: dict[str, pd.DataFrame]) -> pd.DataFrame | None:
-    """Previous manifest rows of an unchanged file, unless they took part in duplicate detection."""
+    """Previous manifest rows of an unchanged file whose duplicate decisions still hold.
+
+    A row recorded as a duplicate is reused only if the item it duplicates is, in this run,
+    still the first holder of that text (or bytes); a kept document is reused only if no
+    earlier file of this run has the same text. Otherwise the file is read again.
+    """
     if "!" in path or "#" in path:  # the grouping key would be ambiguous: filter exactly
         rows = previous.manifest[_owned(previous.manifest["path"], path)]
     else:
         rows = rows_by_file.get(path, previous.manifest.iloc[0:0])
     top = rows[rows["path"] == path]
-    if top.empty or top.iloc[0]["sha256"] != sha or (rows["status"] == "duplicate").any():
+    if top.empty or top.iloc[0]["sha256"] != sha:
         return None
-    doc_ids = {d for ids in rows["doc_ids"].dropna() for d in ids.split()}
-    if sha in ingestor.seen_files or doc_ids & set(ingestor.seen_docs):
+    duplicates = rows[rows["status"] == "duplicate"]
+    for ids, row_sha, first in zip(duplicates["doc_ids"].fillna(""), duplicates["sha256"], duplicates["duplicate_of"]):
+        holders = [ingestor.seen_docs.get(d) for d in ids.split()] or [ingestor.seen_files.get(row_sha)]
+        if pd.isna(first) or any(holder != first for holder in holders):
+            return None
+    kept = rows[rows["status"] != "duplicate"]
+    doc_ids = {d for ids in kept["doc_ids"].dropna() for d in ids.split()}
+    if (sha in ingestor.seen_files and top.iloc[0]["status"] != "duplicate") or doc_ids & set(ingestor.seen_docs):
         return None
     return rows
 
@@ -94,7 +105,7 @@ def ingest(raw_files: Sequence[RawFile], config: IngestConfig, privacy: PrivacyC
         sha = bytes_hash(data)
         rows = _reusable(previous, raw.path, sha, ingestor, rows_by_file) if previous is not None else None
         if rows is not None:
-            ingestor.seen_files[sha] = raw.path
+            ingestor.seen_files.setdefault(sha, raw.path)
             for ids, path in zip(rows["doc_ids"].fillna(""), rows["path"]):
                 for doc_id in ids.split():
                     ingestor.seen_docs.setdefault(doc_id, path)
