@@ -1,30 +1,20 @@
-"""spaCy NER for the privacy module: a cached NER-only pipeline and batched entities."""
+"""spaCy NER for the privacy module: the ``ner`` component of the shared pipeline, batched."""
 from __future__ import annotations
 
 import re
 from pathlib import Path
 from threading import Lock
 
-MODEL_NAME = "fr_core_news_md"
+from pipeline.spacy_models import MODEL_NAME, load_french, run_components
+
 CHUNK_CHARS = 2000  # texts are cut at paragraph/line ends so NER batches stay small and even
-# The NER component of fr_core_news_md embeds tokens with its own Tok2Vec (not a listener of the
-# shared "tok2vec"), so the shared one is excluded too: same entities, a third less CPU.
-_UNUSED_PIPES = ["tok2vec", "morphologizer", "parser", "attribute_ruler", "lemmatizer", "senter", "tagger"]
-_CACHE: dict[str, object] = {}
 _LOCK = Lock()
 
 
 def load_ner(model: str = MODEL_NAME):
-    """The spaCy pipeline with only the components NER needs, loaded once per process."""
-    with _LOCK:
-        if model not in _CACHE:
-            import spacy
-
-            try:
-                _CACHE[model] = spacy.load(model, exclude=_UNUSED_PIPES)
-            except OSError as error:
-                raise RuntimeError(f"spaCy model {model!r} is not installed: {error}") from error
-        return _CACHE[model]
+    """The process-wide French pipeline; privacy runs only its ``ner`` component (which has its
+    own embedding layer, so nothing else is computed)."""
+    return load_french(model)
 
 
 def chunks(text: str, limit: int = CHUNK_CHARS) -> list[tuple[int, str]]:
@@ -60,7 +50,7 @@ def entities_of(nlp, texts: list[str], batch_size: int = 32) -> list[list[tuple[
                 index.append((text_no, offset))
                 pieces.append(piece)
     result: list[list[tuple[int, int, str]]] = [[] for _ in texts]
-    for (text_no, offset), doc in zip(index, nlp.pipe(pieces, batch_size=batch_size)):
+    for (text_no, offset), doc in zip(index, run_components(nlp, pieces, ["ner"], batch_size)):
         result[text_no].extend((offset + e.start_char, offset + e.end_char, e.label_) for e in doc.ents)
     return result
 

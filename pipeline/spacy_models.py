@@ -1,0 +1,45 @@
+"""One spaCy French pipeline per process, shared by pseudonymisation, NLP and topic lemmas.
+
+Loading ``fr_core_news_md`` costs seconds of CPU (tokenizer exceptions, weights); the three
+users each need a different subset of its components, so they share one loaded pipeline and
+run their components explicitly with :func:`run_components` instead of loading three copies.
+Running components explicitly never mutates the shared pipeline (no ``select_pipes``), so it
+is safe while another user has added its own components to it.
+"""
+from __future__ import annotations
+
+from threading import Lock
+from typing import Iterable, Iterator, Sequence
+
+MODEL_NAME = "fr_core_news_md"
+_MODELS: dict[str, object] = {}
+_LOCK = Lock()
+
+
+def load_french(model: str = MODEL_NAME):
+    """The full spaCy pipeline ``model``, loaded once per process."""
+    with _LOCK:
+        if model not in _MODELS:
+            import spacy
+
+            try:
+                _MODELS[model] = spacy.load(model)
+            except OSError as error:
+                raise RuntimeError(f"spaCy model {model!r} is not installed (see requirements.lock): {error}") from error
+        return _MODELS[model]
+
+
+def run_components(nlp, texts: Iterable[str], components: Sequence[str], batch_size: int = 64) -> Iterator:
+    """Tokenise ``texts`` and apply only ``components`` of ``nlp``, in the given order, in batches.
+
+    Listeners (morphologizer, parser) need ``tok2vec`` before them; the French ``ner`` has its
+    own embedding layer and runs alone.
+    """
+    docs: Iterator = (nlp.make_doc(text) for text in texts)
+    for name in components:
+        component = nlp.get_pipe(name)
+        if hasattr(component, "pipe"):
+            docs = component.pipe(docs, batch_size=batch_size)
+        else:
+            docs = map(component, docs)
+    return docs
