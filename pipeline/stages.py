@@ -167,13 +167,13 @@ class StageSpec:
 
 STAGES: tuple[StageSpec, ...] = (
     StageSpec("ingest", run_ingest, (), ("manifest", "contributions", "documents"), ("ingest", "privacy"),
-              ("ingest", "privacy", "ids.py", "schemas.py")),
+              ("ingest", "privacy", "spacy_models.py", "ids.py", "schemas.py")),
     StageSpec("segment", run_segment, ("documents",), ("passages",), ("segment",), ("segment.py", "ids.py", "schemas.py")),
-    StageSpec("nlp", run_nlp, ("passages",), ("mentions", "actor_links", "_nlp_done"), ("nlp",), ("nlp", "ids.py", "schemas.py")),
+    StageSpec("nlp", run_nlp, ("passages",), ("mentions", "actor_links", "_nlp_done"), ("nlp",), ("nlp", "spacy_models.py", "ids.py", "schemas.py")),
     StageSpec("classify", run_classify, ("passages",), ("axes",), ("axes", "embedding"), ("axes", "embeddings", "schemas.py"),
               ("annotations", "models/axes")),
     StageSpec("topics", run_topics, ("passages", "mentions", "axes", "contributions"),
               ("topics", "passage_topics", "mention_topics", "topic_hierarchy", "topic_axis", "topic_org_type", "topic_time"),
-              ("topics", "embedding"), ("topics", "embeddings", "schemas.py")),
+              ("topics", "embedding"), ("topics", "embeddings", "spacy_models.py", "schemas.py")),
 )
 STAGE_NAMES = tuple(s.name for s in STAGES)

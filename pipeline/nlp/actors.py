@@ -66,6 +66,7 @@ class ActeurGazetteer:
             if entry["canonical"] in acronyms or entry["canonical"].isupper():
                 names = names[1:]  # an acronym-like canonical must match case-sensitively
                 acronyms.append(entry["canonical"])
+            names += [n.replace("'", "’") for n in names if "'" in n]
             self.aliases.add(key, [nlp.make_doc(n) for n in names])
             if acronyms:
                 self.acronyms.add(key, [nlp.make_doc(a) for a in acronyms])
@@ -75,6 +76,7 @@ class ActeurGazetteer:
             single = [w for w in entry["lemmas"] if " " not in w]
             single = sorted(set(single) | {w.lower() for w in single})
             multi = [w for w in entry["lemmas"] if " " in w]
+            multi += [w.replace("'", "’") for w in multi if "'" in w]
             self.generic.add(key, [[{"LEMMA": {"IN": single}, "POS": {"IN": ["NOUN", "PROPN"]}}]])
             if multi:
                 self.generic_phrases.add(key, [nlp.make_doc(w) for w in multi] +

@@ -3,26 +3,27 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import spacy
 from spacy.language import Language
 
 from pipeline.config import NlpConfig
+from pipeline.spacy_models import load_french
 # Importing the modules registers the factories with spaCy.
-from pipeline.nlp import actors, barriers, use_cases  # noqa: F401
+from pipeline.nlp import actors, barriers, repairs, use_cases  # noqa: F401
 from pipeline.nlp.spans import register_extensions
 
-COMPONENTS = ("acteur_gazetteer", "frein_detector", "cas_usage_detector", "frein_cas_usage_linker")
+COMPONENTS = ("token_repairs", "acteur_gazetteer", "frein_detector", "cas_usage_detector",
+              "frein_cas_usage_linker")
 
 
 @lru_cache(maxsize=4)
 def _build(model: str) -> Language:
     register_extensions()
-    try:
-        nlp = spacy.load(model)
-    except OSError as exc:
-        raise RuntimeError(f"spaCy model {model!r} is not installed (see requirements.lock): {exc}") from exc
+    # The process-wide pipeline (pipeline.spacy_models): pseudonymisation and topic lemmas run
+    # their own components of the same object, so fr_core_news_md is loaded once per process.
+    nlp = load_french(model)
     for name in COMPONENTS:
-        nlp.add_pipe(name, last=True)
+        if name not in nlp.pipe_names:
+            nlp.add_pipe(name, last=True)
     return nlp
 
 

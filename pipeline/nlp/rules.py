@@ -10,11 +10,17 @@ PURPOSE_MARKERS = {"pour", "afin", "à", "de", "d'"}
 NEGATIONS = {"pas", "aucun", "sans", "jamais", "nul"}
 
 
+COPULA_LIKE = {"être", "rester", "demeurer", "sembler", "paraître", "devenir"}
+
+
 def clause_subject(anchor: Token) -> Token | None:
-    """Subject of ``anchor``, or of the verb it completes ("le cadre reste | flou", "le coût reste | trop élevé")."""
+    """Subject of ``anchor``, or of the verb it completes ("le cadre reste | flou", "le coût reste | trop élevé",
+    "les élus restent | peu sensibilisés")."""
     subject = subject_of(anchor)
-    if (subject is None and anchor.pos_ in ("ADJ", "ADV") and anchor.dep_ in ("xcomp", "advmod", "amod")
-            and anchor.head is not anchor):
+    if subject is None and anchor.head is not anchor and (
+            (anchor.pos_ in ("ADJ", "ADV") and anchor.dep_ in ("xcomp", "advmod", "amod"))
+            or ("Part" in anchor.morph.get("VerbForm") and anchor.dep_ == "xcomp"
+                and anchor.head.lemma_.lower() in COPULA_LIKE)):
         subject = subject_of(anchor.head)
     return subject
 
@@ -111,8 +117,14 @@ def is_negated(token: Token) -> bool:
     negated verb ("il n'y a pas de problème")."""
     if any(c.lemma_.lower() in NEGATIONS and c.dep_ in ("advmod", "det", "case") for c in token.children):
         return True
-    if {"ne", "plus"} <= {c.lemma_.lower() for c in token.children}:  # "il ne manque plus que la signature"
+    lemmas = {c.lemma_.lower() for c in token.children}
+    if token.pos_ == "ADJ" and any(c.lower_ == "peu" and c.dep_ == "advmod" for c in token.children):
+        return True  # "peu coûteux" is an advantage
+    if {"ne", "plus"} <= lemmas:  # "il ne manque plus que la signature"
         return True
+    if "ne" in lemmas and any(c.dep_ in ("obj", "nsubj") and any(d.lemma_.lower() in ("aucun", "nul") and d.dep_ == "det"
+                                                                for d in c.children) for c in token.children):
+        return True  # "ne nous a posé aucune difficulté"
     return token.dep_ == "obj" and token.head is not token and any(
         c.lemma_.lower() in NEGATIONS and c.dep_ == "advmod" for c in token.head.children)
 
@@ -130,6 +142,8 @@ def dependency_candidates(doc: Doc, matcher, meta: dict[str, dict], max_tokens: 
         anchor = nodes[entry.get("anchor", names[0])]
         if not _qualified(anchor, entry, max_tokens) or (entry.get("skip_if_negated") and is_negated(anchor)):
             continue
+        if anchor.lemma_.lower() in entry.get("skip_anchor_in", ()):
+            continue
         core = [nodes[n] for n in entry.get("span", [names[0]])]
         ranges = [(t.i, t.i + 1) for t in core]
         for how in entry.get("expand", []):
@@ -140,6 +154,8 @@ def dependency_candidates(doc: Doc, matcher, meta: dict[str, dict], max_tokens: 
             for token in core:
                 ranges += _expand(token, how, max_tokens, cut_clauses)
         start, end = min(r[0] for r in ranges), max(r[1] for r in ranges)
+        if entry.get("stop_at_comma"):
+            end = next((t.i for t in doc[max(core[-1].i, start):end] if t.text == ","), end)
         pivot = core[0]  # the anchor may lie outside the span ("permettre de | suivre ...")
         start, end = _clip(doc, pivot.sent, start, end, pivot, max_tokens)
         if end <= start:
@@ -185,7 +201,11 @@ def token_candidates(doc: Doc, matcher, meta: dict[str, dict], max_tokens: int) 
         head = root.head
         if entry.get("extend") == "clause":
             skip = {w.lower() for w in entry.get("skip_lemmas", [])}
+            if start > 0 and doc[start - 1].lemma_.lower() in entry.get("skip_after", ()):
+                continue  # "pour ne vider que…", "afin de ne plus dépendre…": a purpose, not an obstacle
             c_start, c_end = clause_around(doc, start, end, max_tokens)
+            if "clause_from" in entry:  # the span starts inside the match ("souhaite de | cartographier…")
+                c_start = start + int(entry["clause_from"])
             if skip & {t.lemma_.lower() for t in doc[c_start:c_end]}:
                 continue
             found.append(Candidate(c_start, c_end, rule, float(entry.get("score", 0.5)), root, None,

@@ -7,9 +7,12 @@ bounded subtrees of their complements, kept inside the sentence.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from spacy.matcher import DependencyMatcher, Matcher
 from spacy.tokens import Doc, Span, Token
+
+from pipeline.nlp.repairs import with_both_apostrophes
 
 KINDS = ("frein", "cas_usage", "acteur")
 # span_id keeps the extension storage of spans of different kinds apart (same offsets, same label).
@@ -24,27 +27,27 @@ CUT_DEPS = {"conj", "cc", "parataxis", "advcl", "appos", "acl:relcl", "punct"}
 LEADING_FILLER_POS = {"DET", "ADP", "SCONJ", "CCONJ", "PUNCT", "ADV", "PRON"}
 
 
-def _attribute(name: str):
-    # spaCy keys span extension values by offsets only, so a barrier and a use case over the same
-    # characters would share them: key them by kind (span id) too, in the doc's user_data.
-    def key(span: Span) -> tuple:
-        return ("nlp_span_attr", name, span.id, span.start_char, span.end_char)
+def _key(name: str, span: Span) -> tuple:
+    return ("nlp_span_attr", name, span.id, span.start_char, span.end_char)
 
-    def getter(span: Span):
-        return span.doc.user_data.get(key(span))
 
-    def setter(span: Span, value) -> None:
-        span.doc.user_data[key(span)] = value
+# spaCy keys span extension values by offsets only, so a barrier and a use case over the same
+# characters would share them: key them by kind (span id) too, in the doc's user_data. Module-level
+# functions bound with ``partial`` (not closures) so that spaCy can pickle the extension state into
+# the worker processes of ``nlp.pipe(n_process=2)`` under the spawn/forkserver start methods.
+def _get_attribute(name: str, span: Span):
+    return span.doc.user_data.get(_key(name, span))
 
-    return getter, setter
+
+def _set_attribute(name: str, span: Span, value) -> None:
+    span.doc.user_data[_key(name, span)] = value
 
 
 def register_extensions() -> None:
     """Span attributes set by the project's components (idempotent)."""
     for name in EXTENSIONS:
         if not Span.has_extension(name):
-            getter, setter = _attribute(name)
-            Span.set_extension(name, getter=getter, setter=setter)
+            Span.set_extension(name, getter=partial(_get_attribute, name), setter=partial(_set_attribute, name))
 
 
 def make_span(doc: Doc, start: int, end: int, kind: str, label: str, **attrs) -> Span:
@@ -149,10 +152,10 @@ def compile_matchers(nlp, spec: dict) -> tuple[DependencyMatcher, Matcher, dict[
     tok_matcher = Matcher(nlp.vocab)
     meta: dict[str, dict] = {}
     for entry in spec.get("dependency_patterns", []):
-        dep_matcher.add(entry["id"], [entry["pattern"]])
+        dep_matcher.add(entry["id"], [with_both_apostrophes(entry["pattern"])])
         meta[entry["id"]] = entry
     for entry in spec.get("token_patterns", []):
-        tok_matcher.add(entry["id"], [entry["pattern"]])
+        tok_matcher.add(entry["id"], [with_both_apostrophes(entry["pattern"])])
         meta[entry["id"]] = entry
     return dep_matcher, tok_matcher, meta
 

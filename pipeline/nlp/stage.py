@@ -1,6 +1,7 @@
 """The ``nlp`` stage: passages in, mentions (and rejects) out; actor co-occurrence links."""
 from __future__ import annotations
 
+import logging
 from itertools import combinations
 
 import pandas as pd
@@ -13,6 +14,7 @@ from pipeline.nlp.spans import KINDS
 from pipeline.schemas import SCHEMAS, empty, validate
 
 REJECT_COLUMNS = ["passage_id", "reason"]
+LOGGER = logging.getLogger(__name__)
 
 
 def mention_id(passage_id: str, kind: str, start: int, end: int) -> str:
@@ -55,6 +57,33 @@ def _split_inputs(passages: pd.DataFrame) -> tuple[list[tuple[str, str]], list[d
     return todo, rejects
 
 
+def _pipe_mentions(nlp, todo: list[tuple[str, str]], config: NlpConfig, rejects: list[dict]) -> list[dict]:
+    """Mention rows of ``todo`` through one ``nlp.pipe`` stream (so that ``n_process`` workers start
+    once). When a batch fails, its passages are retried one by one (a passage that still fails is
+    rejected with the error message) and the stream resumes after it."""
+    rows: list[dict] = []
+    batch_size = max(1, config.batch_size)
+    n_process = max(1, config.n_process)
+    position = 0
+    while position < len(todo):
+        remaining = todo[position:]
+        try:
+            docs = nlp.pipe((t for _, t in remaining), batch_size=batch_size, n_process=n_process)
+            for pid, doc in zip((pid for pid, _ in remaining), docs):
+                rows += doc_mentions(doc, pid)
+                position += 1
+        except Exception as exc:  # noqa: BLE001 - isolate the passage that breaks the batch
+            LOGGER.warning("nlp batch failed at passage %s (%s: %s); retrying its passages one by one",
+                           todo[position][0], type(exc).__name__, exc)
+            for pid, text in todo[position:position + batch_size]:
+                try:
+                    rows += doc_mentions(nlp(text), pid)
+                except Exception as exc:  # noqa: BLE001
+                    rejects.append({"passage_id": pid, "reason": f"nlp failed: {type(exc).__name__}: {exc}"})
+            position += batch_size
+    return rows
+
+
 def extract_mentions(passages: pd.DataFrame, config: NlpConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Barriers, use cases and actors of each passage, as (mentions, rejects).
 
@@ -67,25 +96,10 @@ def extract_mentions(passages: pd.DataFrame, config: NlpConfig) -> tuple[pd.Data
         raise ValueError(f"passages: missing column(s) {sorted(missing)}")
     nlp = build_nlp(config)
     todo, rejects = _split_inputs(passages)
-    rows: list[dict] = []
     too_long = [(pid, t) for pid, t in todo if len(t) > nlp.max_length]
     rejects += [{"passage_id": pid, "reason": f"text longer than {nlp.max_length} characters"} for pid, _ in too_long]
     todo = [(pid, t) for pid, t in todo if len(t) <= nlp.max_length]
-    step = max(1, config.batch_size) * 8
-    for offset in range(0, len(todo), step):
-        chunk = todo[offset:offset + step]
-        try:
-            docs = nlp.pipe((t for _, t in chunk), batch_size=config.batch_size,
-                            n_process=config.n_process if config.n_process > 1 else 1)
-            for (pid, _), doc in zip(chunk, docs):
-                rows += doc_mentions(doc, pid)
-        except Exception:  # noqa: BLE001 - isolate the passage that breaks the batch
-            rows = [r for r in rows if r["passage_id"] not in {pid for pid, _ in chunk}]
-            for pid, text in chunk:
-                try:
-                    rows += doc_mentions(nlp(text), pid)
-                except Exception as exc:  # noqa: BLE001
-                    rejects.append({"passage_id": pid, "reason": f"nlp failed: {type(exc).__name__}: {exc}"})
+    rows = _pipe_mentions(nlp, todo, config, rejects)
     mentions = pd.DataFrame(rows, columns=[c.name for c in SCHEMAS["mentions"].columns]) if rows else empty("mentions")
     return validate(mentions, "mentions"), pd.DataFrame(rejects, columns=REJECT_COLUMNS).astype("string")
 

@@ -51,13 +51,25 @@ class CasUsageDetector:
             token, steps = token.head, steps + 1
         return "en_projet" if project else "realise"
 
+    def _passive_or_participle(self, anchor: Token, entry: dict) -> bool:
+        """Passives and bare participles ("les données collectées", "restent peu sensibilisés")
+        describe data or people; a non-negated passive publication ("les horaires sont publiés") is a use."""
+        children = {c.dep_ for c in anchor.children}
+        passive = anchor.dep_ == "acl" or bool(children & {"aux:pass", "nsubj:pass"})
+        if passive and "nsubj:pass" in children and anchor.lemma_.lower() in entry.get("passive_ok", ()):
+            # "les statistiques sont publiées en PDF" is a barrier, not a use
+            in_barrier = any(f.start <= anchor.i < f.end for f in anchor.doc.spans.get("frein", []))
+            return self._negated(anchor) or in_barrier
+        bare_participle = ("Part" in anchor.morph.get("VerbForm") and not children & {"aux", "aux:tense", "aux:pass"}
+                           and anchor.dep_ not in ("ROOT", "conj"))
+        return passive or bare_participle
+
     def _acceptable(self, doc: Doc, cand) -> bool:
         """Generic actions count only with a data/service object; passives ("les données ne sont pas
         partagées", "publiées en PDF") describe data, not what the authority does with it."""
         entry = self.meta[cand.rule]
         anchor = cand.anchor
-        if entry.get("skip_passive") and (anchor.dep_ == "acl" or any(
-                c.dep_ in ("aux:pass", "nsubj:pass") for c in anchor.children)):
+        if entry.get("skip_passive") and self._passive_or_participle(anchor, entry):
             return False
         if anchor.head.lower_ in entry.get("skip_head_text", ()) or (
                 anchor.head.lemma_.lower() in self.foreign_heads and anchor.head is not anchor):
@@ -74,8 +86,14 @@ class CasUsageDetector:
         candidates = dependency_candidates(doc, self.dep_matcher, self.meta, self.max_tokens)
         candidates += token_candidates(doc, self.tok_matcher, self.meta, self.max_tokens)
         candidates = [c for c in candidates if self._acceptable(doc, c)]
+        parsed = [c for c in candidates if self.meta[c.rule].get("extend") != "clause"]
+        kept = select_non_overlapping(parsed)
+        taken = {i for c in kept for i in range(c.start, c.end)}
+        # token fallbacks (implausible parses) only where no parsed use case was found
+        kept += [c for c in select_non_overlapping([c for c in candidates if c not in parsed])
+                 if not taken & set(range(c.start, c.end))]
         spans = []
-        for cand in select_non_overlapping(candidates):
+        for cand in sorted(kept, key=lambda c: c.start):
             tokens = doc[cand.start:cand.end]
             texts = [(lemma_text(tokens), 1.0), (tokens.text, 0.5), (lemma_text(cand.anchor.sent), 0.25)]
             label, share = self.lexicon.best(texts)

@@ -1,0 +1,99 @@
+"""General constructions of the NLP stage (not lexical one-offs): both apostrophes, parser repairs,
+negated obstacles, purpose clauses, nominal uses. Real French sentences through the real model."""
+from __future__ import annotations
+
+import pytest
+
+from pipeline.config import NlpConfig
+from pipeline.nlp import build_nlp
+from pipeline.nlp.repairs import straight_apostrophes, with_both_apostrophes
+
+_KEEP_ALIVE = []  # spans need their Doc alive
+
+
+@pytest.fixture(scope="session")
+def nlp():
+    return build_nlp(NlpConfig())
+
+
+def spans(nlp, text, kind):
+    doc = nlp(text)
+    _KEEP_ALIVE.append(doc)
+    return list(doc.spans[kind])
+
+
+def test_pattern_lists_get_both_apostrophes():
+    pattern = [{"LOWER": {"IN": ["ne", "n'"]}}, {"LOWER": {"NOT_IN": ["qu'"]}}, {"LEMMA": "ne"}]
+    doubled = with_both_apostrophes(pattern)
+    assert doubled[0]["LOWER"]["IN"] == ["ne", "n'", "n’"]
+    assert doubled[1]["LOWER"]["NOT_IN"] == ["qu'", "qu’"]
+    assert doubled[2] == {"LEMMA": "ne"}
+    assert straight_apostrophes("n’a l’outil") == "n'a l'outil"
+
+
+@pytest.mark.parametrize("apostrophe", ["'", "’"])
+def test_typographic_apostrophe_negations_are_barriers_like_straight_ones(nlp, apostrophe):
+    text = (f"Nos ingénieurs sont compétents mais aucun n{apostrophe}a été formé aux outils de traitement "
+            f"de données.")
+    doc = nlp(text)
+    _KEEP_ALIVE.append(doc)
+    assert [t.lemma_ for t in doc if t.lower_ == f"n{apostrophe}"] == ["ne"]
+    found = spans(nlp, text, "frein")
+    assert len(found) == 1 and "formé aux outils" in found[0].text and found[0].label_ == "competences"
+
+
+def test_typographic_apostrophe_in_actor_names(nlp):
+    for apostrophe in ("'", "’"):
+        found = spans(nlp, f"L{apostrophe}agence de l{apostrophe}eau finance nos études.", "acteur")
+        assert [s._.canonical for s in found] == ["Agences de l'eau"], apostrophe
+
+
+def test_mistagged_finite_verb_is_repaired(nlp):
+    text = "Le Département analyse les parcours des bénéficiaires du RSA pour mieux cibler les actions d'insertion."
+    doc = nlp(text)
+    _KEEP_ALIVE.append(doc)
+    assert doc[2].text == "analyse" and doc[2].pos_ == "VERB"
+    found = spans(nlp, text, "cas_usage")
+    assert found and found[0].text.startswith("Le Département analyse")
+
+
+def test_mistagged_infinitive_after_a_wish_is_a_project(nlp):
+    found = spans(nlp, "Nous envisageons de cartographier les zones inondables.", "cas_usage")
+    assert len(found) == 1 and found[0].text.startswith("cartographier") and found[0]._.status == "en_projet"
+
+
+@pytest.mark.parametrize("text", [
+    "Le règlement général sur la protection des données ne nous a posé aucune difficulté.",
+    "Nous étudions la pose de capteurs de remplissage pour ne vider que les colonnes pleines.",
+    "Nous migrons vers un hébergeur souverain afin de ne plus dépendre des fournisseurs américains.",
+    "Ce logiciel est peu coûteux et facile à prendre en main.",
+])
+def test_denied_obstacles_and_purposes_are_not_barriers(nlp, text):
+    assert spans(nlp, text, "frein") == []
+
+
+@pytest.mark.parametrize("text, part", [
+    ("Les élus du bureau communautaire restent peu sensibilisés à l'intérêt des données.", "Les élus"),
+    ("Enedis ne fournit les courbes de charge qu'agrégées à la maille IRIS.", "Enedis ne fournit"),
+    ("La CADA n'a toujours pas rendu son avis sur notre demande d'accès.", "La CADA"),
+    ("Vu la taille de notre commune, la donnée n'est pas une priorité.", "la donnée"),
+    ("Nos données sont dispersées dans plusieurs logiciels.", "Nos données sont dispersées"),
+    ("Le notaire se plaint et les citoyens se méfient de tout ce qui ressemble à une ville intelligente.",
+     "citoyens"),
+])
+def test_general_barrier_constructions(nlp, text, part):
+    found = spans(nlp, text, "frein")
+    assert any(part in s.text for s in found), [s.text for s in found]
+
+
+@pytest.mark.parametrize("text, start", [
+    ("Le croisement des fichiers du CCAS et des impayés de cantine a été encadré dès le départ.",
+     "le croisement des fichiers"),
+    ("Un questionnaire de satisfaction est adressé après chaque passage à l'accueil.", "Un questionnaire"),
+    ("L'application de signalement des anomalies sur la voirie, ouverte en 2023, reçoit 200 signalements.",
+     "L'application de signalement"),
+])
+def test_nominal_use_cases_keep_their_determiner_and_stop_at_the_apposition(nlp, text, start):
+    found = spans(nlp, text, "cas_usage")
+    assert any(s.text.lower().startswith(start.lower()) and "," not in s.text for s in found), \
+        [s.text for s in found]

@@ -1,0 +1,60 @@
+"""``NlpConfig.n_process``: the project's components run in spaCy worker processes and give
+exactly the same mentions as a single process."""
+from __future__ import annotations
+
+import json
+import logging
+import pickle
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from spacy.tokens.underscore import Underscore
+
+from pipeline.config import NlpConfig
+from pipeline.nlp import build_nlp, extract_mentions
+from pipeline.nlp.build import COMPONENTS
+
+DEV = Path(__file__).resolve().parent / "data" / "nlp_dev.jsonl"
+
+
+@pytest.fixture(scope="module")
+def dev_passages() -> pd.DataFrame:
+    items = [json.loads(line) for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return pd.DataFrame({"passage_id": [i["id"] for i in items[:48]], "text": [i["text"] for i in items[:48]]})
+
+
+def test_span_extensions_pickle_for_spawned_workers():
+    """spawn/forkserver workers receive the extension state (getters, setters) by pickling."""
+    build_nlp(NlpConfig())
+    state = pickle.loads(pickle.dumps(Underscore.get_state()))
+    span_extensions = state[1]
+    assert {"canonical", "rule", "score", "status", "link"} <= set(span_extensions)
+    assert pickle.loads(pickle.dumps(build_nlp(NlpConfig()).get_pipe("frein_cas_usage_linker")))
+
+
+@pytest.mark.slow
+def test_components_pickle_and_behave_the_same_after_unpickling():
+    """The detectors carry the vocab (tens of MB): pickled once, together, as spaCy does for workers."""
+    nlp = build_nlp(NlpConfig())
+    clones = dict(zip(COMPONENTS, pickle.loads(pickle.dumps([nlp.get_pipe(n) for n in COMPONENTS]))))
+    assert all(type(clones[n]) is type(nlp.get_pipe(n)) for n in COMPONENTS)
+    text = "Les données du cadastre sont de mauvaise qualité et l'éditeur refuse de nous fournir une API."
+    found = []
+    for detector in (nlp.get_pipe("frein_detector"), clones["frein_detector"]):
+        doc = detector(nlp(text))
+        found.append([(s.start, s.end, s.label_, s._.canonical) for s in doc.spans["frein"]])
+    assert len(found[0]) == 2 and found[0] == found[1]
+
+
+@pytest.mark.slow
+def test_two_processes_give_the_same_mentions_as_one(dev_passages, caplog):
+    single, single_rejects = extract_mentions(dev_passages, NlpConfig(n_process=1, batch_size=8))
+    with caplog.at_level(logging.WARNING, logger="pipeline.nlp.stage"):
+        double, double_rejects = extract_mentions(dev_passages, NlpConfig(n_process=2, batch_size=8))
+    # the parallel stream really ran (no batch fell back to the one-by-one retry)
+    assert not [r for r in caplog.records if "nlp batch failed" in r.getMessage()]
+    assert len(single) > 40 and set(single["kind"]) == {"frein", "cas_usage", "acteur"}
+    assert single["linked_mention_id"].notna().any()
+    pd.testing.assert_frame_equal(single.reset_index(drop=True), double.reset_index(drop=True))
+    assert single_rejects.empty and double_rejects.empty
