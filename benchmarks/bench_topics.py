@@ -5,11 +5,14 @@
 Passages are paragraphs and sentences of the shared corpora (../shared/corpora), combined in
 pairs when more are needed. Each size runs in its own process so peak memory is its own.
 Embeddings are cached in benchmarks/out/embeddings; their time is reported apart from the fit.
+Wall and CPU seconds are both given (with the load average) since the machine may be shared.
+"largest" is the share of passages in the largest topic; the HDBSCAN fallback is shown when used.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import resource
 import subprocess
@@ -79,6 +82,7 @@ def run_one(shared: Path, n: int, n_update: int) -> dict:
     from pipeline.config import EmbeddingConfig, TopicsConfig
     from pipeline.embeddings import EmbeddingCache, embed_with_cache, get_embedder
     from pipeline.topics import run_topics
+    from pipeline.topics.model import cluster_params
 
     passages = build_passages(shared, n)
     new = build_passages(shared, n_update, offset=n)
@@ -87,19 +91,27 @@ def run_one(shared: Path, n: int, n_update: int) -> dict:
     started = time.perf_counter()
     embed_with_cache(pd.concat([passages, new])["text"].tolist(), embedder, cache)
     embed_seconds = time.perf_counter() - started
-    cache.save(CACHE_DIR)
+    if cache.misses:  # rewriting the 160 MB cache for nothing would also race with parallel runs
+        cache.save(CACHE_DIR)
     with tempfile.TemporaryDirectory() as tmp:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         tables = run_topics(passages, None, None, None, None, TopicsConfig(), embedder, cache, Path(tmp))
-        fit_seconds = time.perf_counter() - started
-        started = time.perf_counter()
+        fit_seconds, fit_cpu = time.perf_counter() - started, time.process_time() - cpu
+        started, cpu = time.perf_counter(), time.process_time()
         updated = run_topics(pd.concat([passages, new], ignore_index=True), None, None, None, tables,
                              TopicsConfig(), embedder, cache, Path(tmp))
-        update_seconds = time.perf_counter() - started
+        update_seconds, update_cpu = time.perf_counter() - started, time.process_time() - cpu
     topics = tables["topics"][tables["topics"]["model"] == "passages"]
     divers = topics[topics["topic_key"] == "passages-divers"]["size"].iloc[0]
+    real = topics[topics["topic_key"] != "passages-divers"]
+    notes = tables["rejects"]["reason"]
+    fallback = notes[notes.str.startswith("repli_hdbscan")].tolist()
     return {"n": n, "embed_s": embed_seconds, "fit_s": fit_seconds, "update_s": update_seconds,
+            "fit_cpu_s": fit_cpu, "update_cpu_s": update_cpu, "load_1min": os.getloadavg()[0],
             "n_update": n_update, "topics": len(topics) - 1, "divers_share": float(divers) / n,
+            "largest_share": float(real["size"].max()) / n if len(real) else 0.0,
+            "params": cluster_params(n, TopicsConfig()).as_dict(), "fallback": fallback,
+            "labels": real.sort_values("size", ascending=False)["label"].head(8).tolist(),
             "emerging": int(updated["topics"]["emerging"].sum()),
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
@@ -123,11 +135,13 @@ def main(argv: list[str] | None = None) -> int:
             return proc.returncode
         rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
         print(f"done {size}: {json.dumps(rows[-1])}", file=sys.stderr, flush=True)
-    print(f"{'passages':>9} {'embed s':>8} {'fit s':>7} {'update s':>9} {'topics':>7} {'Divers':>7} {'peak MB':>8}")
+    print(f"{'passages':>9} {'embed s':>8} {'fit s':>7} {'update s':>9} {'topics':>7} {'Divers':>7} "
+          f"{'largest':>8} {'peak MB':>8}")
     for r in rows:
         print(f"{r['n']:>9} {r['embed_s']:>8.1f} {r['fit_s']:>7.1f} {r['update_s']:>9.1f} {r['topics']:>7} "
-              f"{r['divers_share']:>7.1%} {r['peak_rss_mb']:>8.0f}   (update: +{r['n_update']}, "
-              f"{r['emerging']} emerging)")
+              f"{r['divers_share']:>7.1%} {r['largest_share']:>8.1%} {r['peak_rss_mb']:>8.0f}   (update: "
+              f"+{r['n_update']}, {r['emerging']} emerging; CPU fit {r.get('fit_cpu_s', 0):.0f} s, "
+              f"update {r.get('update_cpu_s', 0):.1f} s, load {r.get('load_1min', 0):.1f}; {r['params']}{'; ' + r['fallback'][0] if r['fallback'] else ''})")
     return 0
 
 

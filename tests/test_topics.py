@@ -244,3 +244,43 @@ def test_refit_on_the_same_data_keeps_the_keys(first_run, corpus, embedder, tmp_
     assert (kept["topic_key_x"] == kept["topic_key_y"]).mean() >= 0.95
     labels = " ".join(refit["topics"]["label"])
     assert not re.search(r"(?i)(personne|email|telephone|adresse)_\d", labels)
+
+
+def _normalised(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+@pytest.mark.slow
+def test_labels_are_distinct_noun_phrases_of_member_texts(first_run, corpus):
+    _, tables = first_run
+    topics = tables["topics"][~tables["topics"]["topic_key"].str.endswith("-divers")]
+    mentions = _mentions(corpus).merge(corpus[["passage_id", "text"]].rename(columns={"text": "passage"}),
+                                       on="passage_id")
+    members = pd.concat([
+        tables["passage_topics"].merge(corpus, on="passage_id")[["topic_key", "text"]],
+        tables["mention_topics"].merge(mentions, on="mention_id")[["topic_key", "text"]],
+        tables["mention_topics"].merge(mentions, on="mention_id")[["topic_key", "passage"]].rename(
+            columns={"passage": "text"})])
+    for model, group in topics.groupby("model"):
+        assert group["label"].is_unique, group["label"].tolist()
+    for topic in topics.itertuples():
+        texts = members.loc[members["topic_key"] == topic.topic_key, "text"].map(_normalised)
+        assert 2 <= len(topic.label.split()) <= 6 and topic.label[0].isupper()
+        assert texts.str.contains(_normalised(topic.label), regex=False).any(), topic.label
+        assert topic.words and topic.label.lower() != topic.words.lower()  # keywords stay a separate list
+    passage_labels = topics[topics["model"] == "passages"]["label"]
+    assert passage_labels.str.contains(r"\b(?:des|de|du|d'|aux?|en|la)\b", regex=True).any()  # articles kept
+
+
+def test_mentions_embed_only_spans_and_their_cached_passages(embedder, tmp_path):
+    from pipeline.embeddings import EmbeddingCache as Cache
+    from pipeline.topics.stage import mention_items
+    from pipeline.topics.themes import model_topics
+
+    passages = make_passages({"eau": THEMES["eau"]}, 5, seed=6, prefix="w")
+    mentions = _mentions(passages).assign(kind="frein")
+    items, _ = mention_items(mentions, passages, "frein")
+    cache = Cache(embedder.model_id)
+    out = model_topics("freins", items, None, TopicsConfig(), embedder, cache, tmp_path / "freins")
+    assert set(cache.vectors) == {Cache.key(t) for t in list(mentions["text"]) + list(passages["text"])}
+    assert len(out.assignments) == len(mentions)

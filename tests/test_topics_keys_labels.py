@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from pipeline.config import TopicsConfig
 from pipeline.topics.french import french_stop_words, strip_placeholders
@@ -70,3 +71,42 @@ def test_label_terms_prefer_specific_ngrams_over_generic_words():
     assert ranked["t-e"][0] == "suivi énergétique" and ranked["t-e"][-1] == "commune"
     assert "absent" not in ranked["t-e"]
     assert ranked["t-v"][0] == "comptage vélo" and ranked["t-v"][-1] == "commune"
+
+
+def test_phrase_labels_are_distinctive_recurring_and_distinct():
+    from pipeline.topics.phrases import phrase_labels
+
+    suivi = ("suivi consommation énergétique", "suivi des consommations énergétiques")
+    commune = ("petit commune", "petites communes")
+    pistes, piste = ("piste cyclable", "pistes cyclables"), ("piste cyclable", "piste cyclable")
+    docs = [[suivi, commune], [suivi, commune], [suivi], [commune],  # topic e
+            [commune, pistes], [commune, pistes], [commune, piste], [commune]]  # topic v
+    keys = ["e"] * 4 + ["v"] * 4
+    labels = phrase_labels(docs, keys, ["e", "v"], weak=frozenset({"petit", "commune"}))
+    assert labels["e"] == "Suivi des consommations énergétiques"
+    assert labels["v"] == "Pistes cyclables"  # most frequent surface form; weak "petites communes" comes second
+    again = phrase_labels(docs, keys, ["v"], weak=frozenset(), taken=["Pistes cyclables", "piste cyclable"])
+    assert again["v"] == "Petites communes"  # labels never repeat one already given
+    assert phrase_labels([[suivi], [commune], [], []], ["x"] * 4, ["x"]) == {}  # no phrase in two documents
+
+
+@pytest.mark.slow
+def test_extracted_phrases_keep_surface_form_with_articles_and_accents():
+    from pipeline.topics.french import Lemmatiser
+
+    text = "Le suivi des consommations énergétiques des bâtiments communaux et le stationnement en centre-ville."
+    phrases = dict(Lemmatiser().phrases([text])[0])
+    assert phrases["suivi consommation énergétique"] == "suivi des consommations énergétiques"
+    assert phrases["stationnement centre ville"] == "stationnement en centre-ville"
+    assert all(surface.lower() in text.lower() for surface in phrases.values())
+    assert not [k for k in phrases if len(k.split()) < 2]
+
+
+def test_keyword_fallback_labels_never_repeat():
+    from pipeline.topics.themes import _distinct_keyword_label
+
+    used: set[str] = set()
+    labels = [_distinct_keyword_label(["corpus test", "texte public", "test"], {"corpus test": "corpus de test"}, used)
+              for _ in range(4)]
+    assert labels[:2] == ["Corpus de test et texte public", "Texte public et test"]  # "test" redundant at first
+    assert len(set(labels)) == 4 and labels[-1].endswith("(2)")

@@ -2,8 +2,9 @@
 
     python -m pipeline.topics.evaluate [--shared DIR] [--work DIR]
 
-Prints NMI/ARI, share left in Divers, NPMI coherence and diversity beside TF-IDF+KMeans and
-LDA baselines (k = number of themes), then the stability of topic keys across re-runs.
+Prints NMI/ARI, share left in Divers, NPMI coherence and diversity (on each topic's first ten
+distinct unigrams, for every method) beside TF-IDF+KMeans and LDA baselines (k = number of
+themes), then the stability of topic keys across re-runs.
 """
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from pipeline.config import REPO_ROOT, EmbeddingConfig, TopicsConfig
 from pipeline.embeddings import EmbeddingCache, get_embedder
 from pipeline.topics.french import Lemmatiser
-from pipeline.topics.metrics import kmeans_baseline, lda_baseline, npmi_coherence, topic_diversity
+from pipeline.topics.metrics import (kmeans_baseline, lda_baseline, npmi_coherence, topic_diversity,
+                                     unigram_words)
 from pipeline.topics.themes import model_topics
 
 CORPUS = "corpora/republique_numerique_2015_opinions.jsonl"
@@ -40,6 +42,7 @@ def load_proposals(shared: Path) -> pd.DataFrame:
 
 
 def _scores(gold, labels, words, lemma_docs, unassigned: float) -> dict:
+    words = [unigram_words(ws) for ws in words]
     return {"NMI": normalized_mutual_info_score(gold, labels), "ARI": adjusted_rand_score(gold, labels),
             "non classés": unassigned, "thèmes": len(words), "cohérence NPMI": npmi_coherence(words, lemma_docs),
             "diversité": topic_diversity(words)}
@@ -100,8 +103,8 @@ def evaluate(shared: Path, work: Path, config: TopicsConfig, cache_dir: Path) ->
                      (update.assignments[update.assignments["item_id"].isin(new)]["topic_key"]
                       == "passages-divers").mean())}
     lemmatiser.save(work / "lemmas.parquet")
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    cache.to_frame().to_parquet(EmbeddingCache.file_for(cache_dir, embedder.model_id), index=False)
+    if cache.misses:
+        cache.save(cache_dir)  # atomic: benchmarks share this cache
     return {"n_items": len(items), "n_themes": k, "fit_seconds": fit_seconds, "quality": results,
             "stability": stability, "labels": topics.sort_values("size", ascending=False)[["label", "size"]]}
 

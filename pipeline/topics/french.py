@@ -14,6 +14,7 @@ from typing import Iterable, Sequence
 import pandas as pd
 
 from pipeline.ids import content_hash
+from pipeline.topics.phrases import decode, encode, extract_phrases
 
 FUNCTION_WORDS_FILE = Path(__file__).with_name("function_words_fr.txt")
 # Letters with inner apostrophes or hyphens; digits and "_" excluded (pseudonymisation tags like Personne_1).
@@ -22,7 +23,7 @@ _PROTECTED = {"collectivité", "collectivités", "donnée", "données"}
 # Pseudonymisation placeholders ([PERSONNE_1], [EMAIL_2], [TELEPHONE_1], [ADRESSE_1]…) are removed
 # before lemmatising: they must never become topic words.
 _PLACEHOLDER = re.compile(r"\[?\b(?:PERSONNE|EMAIL|TELEPHONE|ADRESSE)_\d+\b\]?", re.IGNORECASE)
-_LEMMA_VERSION = "3"
+_LEMMA_VERSION = "4"  # 4: noun phrases for labels cached too
 # Topic words are nouns and adjectives: verbs and adverbs ("apporter", "redoutent", "rarement")
 # make poor theme labels and glue unrelated nouns into n-grams. Embeddings still see every word.
 _CONTENT_POS = ("NOUN", "PROPN", "ADJ")  # part of the cache key: bump when the text preparation changes
@@ -56,22 +57,26 @@ def french_stop_words() -> frozenset[str]:
     return frozenset((_spacy_french_stop_words() | set(extra) | set(ENGLISH_STOP_WORDS)) - _PROTECTED)
 
 
-@lru_cache(maxsize=1)
-def _nlp():
-    import spacy
+LEMMA_COMPONENTS = ("tok2vec", "morphologizer", "attribute_ruler", "lemmatizer")
 
-    return spacy.load("fr_core_news_md", exclude=["parser", "ner"])
+
+def _lemma_docs(texts: list[str]):
+    """Docs with POS and lemmas from the process-wide French pipeline (parser and NER not run)."""
+    from pipeline.spacy_models import load_french, run_components
+
+    return run_components(load_french(), texts, LEMMA_COMPONENTS, batch_size=64)
 
 
 class Lemmatiser:
     """Lemmatise texts with fr_core_news_md, keeping content words only; results cached by text hash.
 
     Each text becomes two aligned space-joined strings: lemmas (vectorizer input) and the
-    lower-cased surface tokens they came from (used to write labels).
+    lower-cased surface tokens they came from, plus its candidate label phrases
+    (:mod:`pipeline.topics.phrases`).
     """
 
-    def __init__(self, cache: dict[str, tuple[str, str]] | None = None):
-        self.cache: dict[str, tuple[str, str]] = cache or {}
+    def __init__(self, cache: dict[str, tuple[str, str, str]] | None = None):
+        self.cache: dict[str, tuple[str, str, str]] = cache or {}
         self.used: set[str] = set()
         self.stop = french_stop_words()
         # Cached lemmas depend on the text preparation and the stop words: both are in the key.
@@ -83,13 +88,16 @@ class Lemmatiser:
         if path is None or not Path(path).exists():
             return cls()
         df = pd.read_parquet(path)
-        return cls(dict(zip(df["text_hash"], zip(df["lemmas"], df["surface"]))))
+        if "phrases" not in df:  # written before phrases were cached: recompute everything
+            return cls()
+        return cls(dict(zip(df["text_hash"], zip(df["lemmas"], df["surface"], df["phrases"]))))
 
     def save(self, path: Path) -> None:
         """Write the entries used since loading (older texts are dropped) atomically to a parquet file."""
         keys = sorted(self.used & set(self.cache))
         df = pd.DataFrame({"text_hash": keys, "lemmas": [self.cache[k][0] for k in keys],
-                           "surface": [self.cache[k][1] for k in keys]})
+                           "surface": [self.cache[k][1] for k in keys],
+                           "phrases": [self.cache[k][2] for k in keys]})
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
@@ -102,21 +110,32 @@ class Lemmatiser:
         return (len(text) > 1 and bool(_WORD.match(text)) and text not in self.stop and lemma not in self.stop
                 and token.pos_ in _CONTENT_POS)
 
+    def _keys(self, texts: Sequence[str]) -> list[str]:
+        return [content_hash(self.version, strip_placeholders(t), n=20) for t in texts]
+
     def lemmatise(self, texts: Sequence[str]) -> tuple[list[str], list[str]]:
         """(lemma strings, aligned surface strings) for ``texts``, computing only uncached ones."""
+        keys = self._keys(texts)
         texts = [strip_placeholders(t) for t in texts]
-        keys = [content_hash(self.version, t, n=20) for t in texts]
         self.used.update(keys)
         todo = {}
         for key, text in zip(keys, texts):
             if key not in self.cache and key not in todo:
                 todo[key] = text
         if todo:
-            for key, doc in zip(todo, _nlp().pipe(list(todo.values()), batch_size=64)):
+            for key, doc in zip(todo, _lemma_docs(list(todo.values()))):
                 kept = [t for t in doc if self._keep(t)]
                 self.cache[key] = (" ".join(t.lemma_.lower().replace(" ", "-") for t in kept),
-                                   " ".join(t.text.lower().replace("’", "'") for t in kept))
+                                   " ".join(t.text.lower().replace("’", "'") for t in kept),
+                                   encode(extract_phrases(doc, self._keep)))
         return [self.cache[k][0] for k in keys], [self.cache[k][1] for k in keys]
+
+    def phrases(self, texts: Sequence[str]) -> list[list[tuple[str, str]]]:
+        """Candidate label phrases (content-lemma key, surface) of each text (lemmatised if needed)."""
+        keys = self._keys(texts)
+        if any(k not in self.cache for k in keys):
+            self.lemmatise(texts)
+        return [decode(self.cache[k][2]) for k in keys]
 
 
 def surface_forms(lemma_docs: Sequence[str], surface_docs: Sequence[str], wanted: Iterable[str],

@@ -41,6 +41,20 @@ def npmi_coherence(topics_words: Sequence[Sequence[str]], lemma_docs: Sequence[s
     return float(np.mean(scores)) if scores else float("nan")
 
 
+def unigram_words(words: Sequence[str], top_n: int = 10) -> list[str]:
+    """The first ``top_n`` distinct single words of a topic's word list (n-grams split, order kept).
+
+    Coherence and diversity compare methods on the same footing: BERTopic's and the baselines'
+    lists mix unigrams and bigrams, and a bigram is rarer in documents than its words.
+    """
+    out: list[str] = []
+    for term in words:
+        for w in term.split():
+            if w not in out:
+                out.append(w)
+    return out[:top_n]
+
+
 def topic_diversity(topics_words: Sequence[Sequence[str]], top_n: int = 10) -> float:
     """Share of unique words among all topics' top words (1 = no word shared)."""
     words = [w for ws in topics_words for w in list(ws)[:top_n]]

@@ -31,6 +31,10 @@ REFIT_ANCHOR_WEIGHT = 0.05
 # benchmark, 5.0 % -> 4.4 % on République numérique, NMI unchanged (0.248 -> 0.247).
 MEMBER_QUANTILE = 0.1
 RELATIVE_MARGIN = 0.1
+MAX_MIN_SAMPLES = 5  # HDBSCAN min_samples stays small: larger values push dense regions into noise
+COLLAPSE_CHECK_FROM = 1000  # below this size few topics are plausible and eom is kept
+MAX_TOPIC_SHARE = 0.5  # one topic with more than this share of items = collapsed clustering
+MAX_SIZE_DIVISOR = 10  # collapse fallback: no HDBSCAN cluster above n / this many items
 
 
 def _base_embedder_class():
@@ -69,13 +73,62 @@ class ClusterParams:
 
 
 def cluster_params(n_items: int, config: TopicsConfig) -> ClusterParams:
-    """Parameters scaled to the corpus: ~0.4·√n items per theme (5–100), ~√n/1.5 neighbours (5–50)."""
-    mcs = config.min_cluster_size or int(np.clip(round(0.4 * math.sqrt(n_items)), 5, 100))
+    """Parameters growing with the logarithm of the corpus size (each overridable in the configuration).
+
+    min_cluster_size = 3·ln n − 9 (5–40), n_neighbors = 4·ln n − 9 (5–30), min_samples =
+    min_cluster_size // 2 (at most MAX_MIN_SAMPLES). A square-root rule gave 89-item minimum
+    clusters and min_samples 44 on 50k passages, where HDBSCAN then found only 2 topics.
+    """
+    log_n = math.log(max(n_items, 2))
+    mcs = config.min_cluster_size or int(np.clip(round(3 * log_n - 9), 5, 40))
     mcs = max(2, min(mcs, max(2, n_items // 2)))
-    neighbours = config.n_neighbors or int(np.clip(round(math.sqrt(n_items) / 1.5), 5, 50))
+    neighbours = config.n_neighbors or int(np.clip(round(4 * log_n - 9), 5, 30))
     neighbours = max(2, min(neighbours, n_items - 1))
-    min_samples = config.min_samples or max(1, mcs // 2)
+    min_samples = config.min_samples or int(np.clip(mcs // 2, 1, MAX_MIN_SAMPLES))
     return ClusterParams(mcs, min(min_samples, mcs), neighbours, max(2, min(config.n_components, n_items - 2)))
+
+
+def min_topics(n_items: int) -> int:
+    """Fewest topics a corpus of this size should give before the clustering counts as collapsed."""
+    return 0 if n_items < COLLAPSE_CHECK_FROM else int(round(2 * math.log10(n_items)))
+
+
+def collapsed(labels: np.ndarray, n_items: int) -> bool:
+    """Too few topics for the corpus size, or one topic holding more than MAX_TOPIC_SHARE of the items."""
+    labels = np.asarray(labels)
+    found = labels[labels != OUTLIER]
+    if n_items < COLLAPSE_CHECK_FROM or len(found) == 0:
+        return False
+    sizes = np.bincount(found - found.min())
+    return int((sizes > 0).sum()) < min_topics(n_items) or sizes.max() > MAX_TOPIC_SHARE * n_items
+
+
+def _guarded_hdbscan_class():
+    import hdbscan
+
+    class GuardedHDBSCAN(hdbscan.HDBSCAN):
+        """HDBSCAN ("eom") that bounds cluster size, then selects leaves, when eom collapses.
+
+        On the 5k benchmark eom gave 2 topics (one with all items); a bound of n/10 gave 38 topics
+        and 7.9 % Divers after reassignment, leaf selection 50 topics and 12.8 %.
+        """
+
+        def fit(self, X, y=None):
+            self.cluster_selection_method, self.max_cluster_size = "eom", 0
+            super().fit(X, y)
+            self.fallback_note = None
+            found = len(set(self.labels_.tolist()) - {OUTLIER})
+            for method, bound in (("eom", max(self.min_cluster_size + 1, len(X) // MAX_SIZE_DIVISOR)), ("leaf", 0)):
+                if not collapsed(self.labels_, len(X)):
+                    break
+                self.cluster_selection_method, self.max_cluster_size = method, bound
+                super().fit(X, y)
+                self.fallback_note = (f"repli_hdbscan: {found} thème(s) en mode eom pour {len(X)} éléments, "
+                                      f"{len(set(self.labels_.tolist()) - {OUTLIER})} en mode {method}"
+                                      + (f" (groupes d'au plus {bound} éléments)" if bound else ""))
+            return self
+
+    return GuardedHDBSCAN
 
 
 def build_vectorizer(n_items: int):
@@ -90,15 +143,14 @@ def build_vectorizer(n_items: int):
 
 def build_topic_model(params: ClusterParams, config: TopicsConfig, backend, n_items: int):
     """An unfitted BERTopic with seeded UMAP and hdbscan.HDBSCAN (no representation model yet)."""
-    import hdbscan
     from bertopic import BERTopic
     from bertopic.vectorizers import ClassTfidfTransformer
     from umap import UMAP
 
     umap_model = UMAP(n_neighbors=params.n_neighbors, n_components=params.n_components, min_dist=0.0,
                       metric="cosine", random_state=config.seed, init="spectral" if n_items >= 60 else "random")
-    hdbscan_model = hdbscan.HDBSCAN(min_cluster_size=params.min_cluster_size, min_samples=params.min_samples,
-                                    metric="euclidean", cluster_selection_method="eom", prediction_data=True)
+    hdbscan_model = _guarded_hdbscan_class()(min_cluster_size=params.min_cluster_size, min_samples=params.min_samples,
+                                             metric="euclidean", cluster_selection_method="eom", prediction_data=True)
     return BERTopic(embedding_model=backend, umap_model=umap_model, hdbscan_model=hdbscan_model,
                     vectorizer_model=build_vectorizer(n_items),
                     ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
@@ -202,19 +254,30 @@ def fit_topics(lemma_docs: list[str], embeddings: np.ndarray, config: TopicsConf
                         representation_model=representation_models(config))
     words = {t: [w for w, _ in model.get_topic(t) if w] for t in topic_ids}
     hierarchy, notes = None, []
+    if getattr(model.hdbscan_model, "fallback_note", None):
+        notes.append(model.hdbscan_model.fallback_note)
     if len(topic_ids) >= 3:
+        # Node words from plain c-TF-IDF: with the representation model set, BERTopic would run
+        # KeyBERT + MMR once per merge (n_topics − 1 times).
+        tuners, model.representation_model = model.representation_model, None
         try:
             with contextlib.redirect_stderr(io.StringIO()):  # its progress bar cannot be disabled
                 hierarchy = model.hierarchical_topics(lemma_docs)
         except Exception as exc:  # a degenerate c-TF-IDF matrix must not stop the run
             notes.append(f"hierarchie_impossible: {exc}")
+        finally:
+            model.representation_model = tuners
     return FitResult(labels, similarity, topic_ids, centroids, floors, words, hierarchy, model, params, notes)
 
 
-def cluster_leftovers(embeddings: np.ndarray, min_cluster_size: int, config: TopicsConfig) -> np.ndarray:
+def cluster_leftovers(embeddings: np.ndarray, min_cluster_size: int, config: TopicsConfig,
+                      typical_floor: float | None = None) -> np.ndarray:
     """HDBSCAN among items no stored topic explains (update mode); ``-1`` = still unexplained.
 
-    As in a fit, leftovers close enough to a new cluster's centroid then join it.
+    HDBSCAN never returns its root as the only cluster, so leftovers forming one new theme are
+    found by a second pass allowing a single cluster, kept only when it is as tight as a typical
+    stored topic (its similarity floor >= ``typical_floor``). As in a fit, leftovers close enough
+    to a new cluster's centroid then join it.
     """
     import hdbscan
 
@@ -227,9 +290,16 @@ def cluster_leftovers(embeddings: np.ndarray, min_cluster_size: int, config: Top
 
         points = UMAP(n_neighbors=min(15, n - 1), n_components=min(config.n_components, n - 2), min_dist=0.0,
                       metric="cosine", random_state=config.seed).fit_transform(embeddings)
-    model = hdbscan.HDBSCAN(min_cluster_size=min_cluster_size, min_samples=max(1, min_cluster_size // 2),
-                            metric="euclidean", prediction_data=True)
-    labels = model.fit_predict(points.astype(np.float64))
+    settings = dict(min_cluster_size=min_cluster_size, min_samples=int(np.clip(min_cluster_size // 2, 1, MAX_MIN_SAMPLES)),
+                    metric="euclidean")
+    labels = hdbscan.HDBSCAN(**settings).fit_predict(points.astype(np.float64))
+    if (labels == OUTLIER).all() and typical_floor is not None:
+        single = hdbscan.HDBSCAN(allow_single_cluster=True, **settings).fit_predict(points.astype(np.float64))
+        found = sorted(set(single.tolist()) - {OUTLIER})
+        if len(found) == 1:
+            centroid = centroids_of(embeddings, single, found)
+            if similarity_floors(embeddings, single, found, centroid)[0] >= typical_floor:
+                labels = single
     found = sorted(set(labels.tolist()) - {OUTLIER})
     if found:
         centroids = centroids_of(embeddings, labels, found)

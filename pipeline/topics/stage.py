@@ -12,21 +12,24 @@ from pipeline.topics.french import Lemmatiser
 from pipeline.topics.themes import ModelOutput, model_topics
 
 MENTION_MODELS = {"freins": "frein", "cas_usage": "cas_usage"}
-CONTEXT_SEPARATOR = " — "
 
 
 def mention_items(mentions: pd.DataFrame | None, passages: pd.DataFrame, kind: str) -> tuple[pd.DataFrame, list]:
-    """Spans of one kind embedded with their passage as context; mentions without a passage are rejected."""
+    """Spans of one kind (item_id, text) with their passage's text as ``context``; orphans are rejected.
+
+    The model mixes the span's and the passage's cached vectors and lemmas (see ``model_topics``).
+    """
     if mentions is None or mentions.empty:
-        return pd.DataFrame({"item_id": pd.Series(dtype="string"), "text": pd.Series(dtype="string")}), []
+        return pd.DataFrame({"item_id": pd.Series(dtype="string"), "text": pd.Series(dtype="string"),
+                             "context": pd.Series(dtype="string")}), []
     spans = mentions[mentions["kind"] == kind]
     merged = spans.merge(passages[["passage_id", "text"]].rename(columns={"text": "passage_text"}),
                          on="passage_id", how="left")
     orphan = merged["passage_text"].isna()
     rejects = [(m, f"passage_absent: mention {kind} sans passage connu") for m in merged.loc[orphan, "mention_id"]]
     merged = merged[~orphan]
-    text = merged["text"].fillna("").astype(str) + CONTEXT_SEPARATOR + merged["passage_text"].astype(str)
-    return pd.DataFrame({"item_id": merged["mention_id"].astype(str), "text": text}), rejects
+    return pd.DataFrame({"item_id": merged["mention_id"].astype(str), "text": merged["text"].fillna("").astype(str),
+                         "context": merged["passage_text"].astype(str)}), rejects
 
 
 def _previous_assignments(previous: dict | None, model: str) -> pd.DataFrame | None:

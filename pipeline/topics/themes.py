@@ -12,7 +12,8 @@ from pipeline.config import TopicsConfig
 from pipeline.embeddings import EmbeddingCache, embed_with_cache
 from pipeline.ids import content_hash
 from pipeline.topics.french import Lemmatiser, readable_label, surface_forms
-from pipeline.topics.labels import rank_label_terms
+from pipeline.topics.labels import rank_label_terms, weak_label_words
+from pipeline.topics.phrases import merge_phrase_docs, phrase_labels
 from pipeline.topics.model import (OUTLIER, TINY_CORPUS, build_vectorizer, centroids_of, close_enough,
                                    cluster_leftovers, cluster_params, embedder_backend, fit_topics, nearest_centroid,
                                    similarity_floors)
@@ -20,6 +21,11 @@ from pipeline.topics.registry import Registry, TopicEntry, divers_key, match_key
 
 log = logging.getLogger(__name__)
 MATCH_MIN_SCORE = 0.5  # refit: mean of centroid cosine and member overlap needed to keep a key
+# A mention is embedded as this mix of its span's vector and its passage's (both cached), not as
+# "span — passage" text (no long new text to embed). On 300 mentions of the 1,000-contribution
+# benchmark that text's vector was the passage's (cosine 0.96; 0.53 to the span): the span barely
+# counted. At 0.5 the mix keeps cosine 0.89 to it and lets the span shape the themes.
+SPAN_WEIGHT = 0.5
 
 
 @dataclass
@@ -150,7 +156,8 @@ def _update(model: str, ids: list[str], emb: np.ndarray, lemmas: list[str], regi
             keys[i] = registry.divers_key
             leftovers.append(i)
     mcs = registry.meta.get("params", {}).get("min_cluster_size") or cluster_params(len(ids), config).min_cluster_size
-    labels = cluster_leftovers(emb[leftovers], mcs, config) if leftovers else np.array([], dtype=int)
+    typical = float(np.median([v for v in stored.values() if np.isfinite(v)])) if stored else None
+    labels = cluster_leftovers(emb[leftovers], mcs, config, typical) if leftovers else np.array([], dtype=int)
     emerging = sorted(set(labels.tolist()) - {OUTLIER})
     new_keys = []
     for t in emerging:
@@ -186,6 +193,61 @@ def _representatives(keys: np.ndarray, ids: list[str], emb: np.ndarray, registry
     return out
 
 
+def combine_with_context(span_vectors: np.ndarray, context_vectors: np.ndarray,
+                         span_weight: float = SPAN_WEIGHT) -> np.ndarray:
+    """Unit vectors of ``span_weight``·span + (1 − span_weight)·context (both unit vectors)."""
+    mixed = span_weight * span_vectors + (1 - span_weight) * context_vectors
+    return (mixed / np.maximum(np.linalg.norm(mixed, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+
+
+def _distinct_keyword_label(terms: list[str], surface: dict[str, str], used: set[str]) -> str:
+    """``a, b et c`` from the first terms not giving a label already ``used`` (numbered as a last resort)."""
+    label = readable_label(terms, surface)
+    for start in range(1, len(terms)):
+        if label.lower() not in used:
+            break
+        label = readable_label(terms[start:], surface)
+    base, n = label, 2
+    while label.lower() in used:
+        label, n = f"{base} ({n})", n + 1
+    used.add(label.lower())
+    return label
+
+
+def _label_topics(registry: Registry, keys: list[str], lemmas: list[str], surfaces: list[str],
+                  lemmatiser: Lemmatiser, texts: list[str], contexts: list[str] | None) -> None:
+    """Label the registry's unlabelled topics with a distinct noun phrase of their texts.
+
+    Mention topics take their phrase from the spans, else from the spans' passages; a topic with no
+    recurring phrase falls back to its distinctive keywords (``a, b et c``).
+    """
+    unlabelled = [t.key for t in registry.topics if not t.label]
+    if not unlabelled:
+        return
+    weak = weak_label_words()
+    taken = [t.label for t in registry.topics if t.label]
+    span_phrases = lemmatiser.phrases(texts)
+    labels = phrase_labels(span_phrases, keys, unlabelled, weak, taken)
+    missing = [k for k in unlabelled if k not in labels]
+    if missing and contexts is not None:
+        merged = merge_phrase_docs(span_phrases, lemmatiser.phrases(contexts))
+        labels.update(phrase_labels(merged, keys, missing, weak, taken + list(labels.values())))
+        missing = [k for k in unlabelled if k not in labels]
+    if missing:
+        present = set(keys)
+        extra = ctfidf_words(lemmas, keys, [k for k in missing if k in present])
+        words = {t.key: t.words + extra.get(t.key, []) for t in registry.topics if t.key in missing}
+        terms = rank_label_terms(lemmas, keys, words)
+        surface = surface_forms(lemmas, surfaces, {w for ws in terms.values() for w in ws} |
+                                {w for ws in words.values() for w in ws})
+        used = {label.lower() for label in taken + list(labels.values())}
+        for key in missing:
+            labels[key] = _distinct_keyword_label(terms.get(key) or words[key], surface, used)
+    for entry in registry.topics:
+        if not entry.label:
+            entry.label = labels[entry.key]
+
+
 def model_topics(model: str, items: pd.DataFrame, previous: pd.DataFrame | None, config: TopicsConfig,
                  embedder, cache: EmbeddingCache | None, model_dir: Path | None,
                  lemmatiser: Lemmatiser | None = None) -> ModelOutput:
@@ -196,10 +258,17 @@ def model_topics(model: str, items: pd.DataFrame, previous: pd.DataFrame | None,
     rejects = [(i, f"texte_vide: élément sans texte ({model})") for i in items.loc[blank, "item_id"]]
     items = items[~blank].reset_index(drop=True)
     ids, texts = items["item_id"].astype(str).tolist(), items["text"].astype(str).tolist()
+    contexts = items["context"].astype(str).tolist() if "context" in items else None
     emb = embed_with_cache(texts, embedder, cache) if texts else np.zeros((0, 1), np.float32)
+    if contexts is not None and texts:
+        emb = combine_with_context(emb, embed_with_cache(contexts, embedder, cache))
     registry = Registry.load(model_dir) if model_dir is not None else None
     if len(ids) >= TINY_CORPUS or registry is not None:
         lemmas, surfaces = lemmatiser.lemmatise(texts)
+        if contexts is not None:  # passage lemmas are already cached by the passages model
+            context_lemmas, context_surfaces = lemmatiser.lemmatise(contexts)
+            lemmas = [f"{a} {b}".strip() for a, b in zip(lemmas, context_lemmas)]
+            surfaces = [f"{a} {b}".strip() for a, b in zip(surfaces, context_surfaces)]
     else:  # nothing will be clustered: spare loading spaCy
         lemmas, surfaces = [""] * len(ids), [""] * len(ids)
     if registry is not None and registry.embedder_id != embedder.model_id:
@@ -224,17 +293,8 @@ def model_topics(model: str, items: pd.DataFrame, previous: pd.DataFrame | None,
     keys = np.asarray(keys, dtype=object)
     divers = divers_key(model)
     if registry is not None:
-        unlabelled = [t.key for t in registry.topics if not t.label]
-        extra = ctfidf_words(lemmas, [str(k) for k in keys], [k for k in unlabelled if k in set(keys)])
-        label_terms = rank_label_terms(lemmas, [str(k) for k in keys],
-                                       {t.key: t.words + extra.get(t.key, []) for t in registry.topics
-                                        if t.key in unlabelled})
-        wanted = ({w for t in registry.topics for w in t.words} | {w for h in registry.hierarchy for w in h["words"] or []}
-                  | {w for terms in label_terms.values() for w in terms})
-        surface = surface_forms(lemmas, surfaces, wanted)
-        for entry in registry.topics:
-            if not entry.label:
-                entry.label = readable_label(label_terms.get(entry.key) or entry.words, surface)
+        _label_topics(registry, [str(k) for k in keys], lemmas, surfaces, lemmatiser, texts, contexts)
+        surface = surface_forms(lemmas, surfaces, {w for h in registry.hierarchy for w in h["words"] or []})
         for node in registry.hierarchy:
             node.setdefault("label", None)
             if not node["label"]:
