@@ -58,3 +58,11 @@ def test_length_sorted_batches_keep_the_input_order(embedder):
     together = embedder.encode(texts)
     alone = np.vstack([embedder.encode([t]) for t in texts])
     assert np.allclose(together, alone, atol=1e-4)
+
+
+def test_vectors_do_not_depend_on_the_order_of_the_texts(embedder):
+    texts = [f"Les données de mobilité du secteur {n} ne sont pas partagées" for n in range(10)] + \
+            ["Cadastre solaire", "Observatoire de l'habitat", "Tournées de collecte", "Réseaux de chaleur"]
+    forward = embedder.encode(texts)
+    backward = embedder.encode(texts[::-1])[::-1]
+    assert np.array_equal(forward, backward)
