@@ -203,6 +203,8 @@ def token_candidates(doc: Doc, matcher, meta: dict[str, dict], max_tokens: int) 
             skip = {w.lower() for w in entry.get("skip_lemmas", [])}
             if start > 0 and doc[start - 1].lemma_.lower() in entry.get("skip_after", ()):
                 continue  # "pour ne vider que…", "afin de ne plus dépendre…": a purpose, not an obstacle
+            if end < len(doc) and doc[end].lower_ in entry.get("skip_before", ()):
+                continue  # "n'a eu qu'à supprimer…": "only had to", an ease, not an obstacle
             c_start, c_end = clause_around(doc, start, end, max_tokens)
             if "clause_from" in entry:  # the span starts inside the match ("souhaite de | cartographier…")
                 c_start = start + int(entry["clause_from"])
