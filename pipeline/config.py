@@ -82,13 +82,13 @@ class TopicsConfig:
     """BERTopic settings; sizes scale with the corpus when left at 0 (auto)."""
 
     seed: int = 42
-    min_cluster_size: int = 0
-    n_neighbors: int = 0
+    min_cluster_size: int = 0  # 0 = round(3·ln n − 9), between 5 and 40
+    n_neighbors: int = 0  # UMAP neighbours; 0 = round(4·ln n − 9), between 5 and 30
     n_components: int = 5
     outlier_similarity: float = 0.35
     match_threshold: float = 0.7
     refit: bool = False
-    min_samples: int = 0  # HDBSCAN min_samples; 0 = half of min_cluster_size
+    min_samples: int = 0  # HDBSCAN min_samples; 0 = min_cluster_size // 2, at most 5
     mmr_diversity: float = 0.3  # MaximalMarginalRelevance diversity of topic words
     n_representatives: int = 3  # representative items kept per topic
     refit_anchor_weight: float = 0.05  # refit: UMAP steered towards the previous topics of known items (0 = unsteered)
