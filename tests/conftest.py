@@ -68,3 +68,12 @@ def sample_run(tmp_path_factory):
     config = load_config(None, raw=REPO / "data" / "raw", processed=base / "processed", models=base / "models")
     run_pipeline(config, show_progress=False)
     return config, base / "processed"
+
+
+@pytest.fixture(scope="session")
+def nlp():
+    """The NLP stage's spaCy pipeline (fr_core_news_md + the project's components), built once."""
+    from pipeline.config import NlpConfig
+    from pipeline.nlp import build_nlp
+
+    return build_nlp(NlpConfig())

@@ -7,19 +7,12 @@ import logging
 import numpy as np
 import pytest
 
-from pipeline.config import NlpConfig
-from pipeline.nlp import build_nlp
 from pipeline.nlp.clause_classifier import MODEL_PATH, ClauseClassifier, ClauseModel
 from pipeline.nlp.clauses import candidates, sentence_clauses
 from pipeline.nlp.train_clauses import main as train_main
 
 BARRIER_TEXT = ("Nous ne disposons pas des données de consommation énergétique des bâtiments, "
                 "mais la commune a publié les horaires des piscines en open data.")
-
-
-@pytest.fixture(scope="session")
-def nlp():
-    return build_nlp(NlpConfig())
 
 
 @pytest.fixture(scope="session")

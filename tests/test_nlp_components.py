@@ -3,14 +3,6 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.config import NlpConfig
-from pipeline.nlp import build_nlp
-
-
-@pytest.fixture(scope="session")
-def nlp():
-    return build_nlp(NlpConfig())
-
 
 _KEEP_ALIVE = []  # spans need their Doc alive
 

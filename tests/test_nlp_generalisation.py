@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.config import NlpConfig
-from pipeline.nlp import build_nlp
 from pipeline.nlp.repairs import straight_apostrophes, with_both_apostrophes
 
 _KEEP_ALIVE = []  # spans need their Doc alive
-
-
-@pytest.fixture(scope="session")
-def nlp():
-    return build_nlp(NlpConfig())
 
 
 def spans(nlp, text, kind):

@@ -8,15 +8,9 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import NlpConfig
-from pipeline.nlp import build_nlp
 
 DEV = Path(__file__).resolve().parent / "data" / "nlp_dev.jsonl"
 _KEEP_ALIVE = []  # spans need their Doc alive
-
-
-@pytest.fixture(scope="session")
-def nlp():
-    return build_nlp(NlpConfig())
 
 
 def spans(nlp, text, kind):
