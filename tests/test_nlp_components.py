@@ -4,13 +4,7 @@ from __future__ import annotations
 import pytest
 
 
-_KEEP_ALIVE = []  # spans need their Doc alive
-
-
-def spans(nlp, text, kind):
-    doc = nlp(text)
-    _KEEP_ALIVE.append(doc)
-    return list(doc.spans[kind])
+from nlp_helpers import spans
 
 
 @pytest.mark.parametrize("text, trigger, label, obj", [

@@ -6,13 +6,7 @@ import pytest
 
 from pipeline.nlp.repairs import straight_apostrophes, with_both_apostrophes
 
-_KEEP_ALIVE = []  # spans need their Doc alive
-
-
-def spans(nlp, text, kind):
-    doc = nlp(text)
-    _KEEP_ALIVE.append(doc)
-    return list(doc.spans[kind])
+from nlp_helpers import _KEEP_ALIVE, spans
 
 
 def test_pattern_lists_get_both_apostrophes():

@@ -10,13 +10,7 @@ import pytest
 from pipeline.config import NlpConfig
 
 DEV = Path(__file__).resolve().parent / "data" / "nlp_dev.jsonl"
-_KEEP_ALIVE = []  # spans need their Doc alive
-
-
-def spans(nlp, text, kind):
-    doc = nlp(text)
-    _KEEP_ALIVE.append(doc)
-    return list(doc.spans[kind])
+from nlp_helpers import spans
 
 
 @pytest.mark.parametrize("text, part, label", [

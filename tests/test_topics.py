@@ -208,13 +208,18 @@ def test_update_keeps_old_keys_and_adds_an_emerging_theme(first_run, grown_corpu
     assert (known["topic_key"] == known["theme"].map(first)).mean() >= 0.8
 
 
-@pytest.mark.slow
-def test_refit_matches_old_keys(first_run, grown_corpus, embedder, tmp_path):
+def _refit_copy(first_run, corpus, embedder, tmp_path):
+    """Refit on ``corpus`` from a copy of the first run's models: (first tables, refit tables)."""
     import shutil
 
     models, tables = first_run
     shutil.copytree(models, tmp_path / "topics")
-    refit = _run(grown_corpus, embedder, tmp_path / "topics", previous=tables, refit=True)
+    return tables, _run(corpus, embedder, tmp_path / "topics", previous=tables, refit=True)
+
+
+@pytest.mark.slow
+def test_refit_matches_old_keys(first_run, grown_corpus, embedder, tmp_path):
+    tables, refit = _refit_copy(first_run, grown_corpus, embedder, tmp_path)
     old_keys = set(tables["topics"].query("model == 'passages'")["topic_key"])
     new_keys = set(refit["topics"].query("model == 'passages'")["topic_key"])
     assert len(old_keys & new_keys - {"passages-divers"}) >= 5
@@ -233,11 +238,7 @@ def test_missing_mentions_axes_and_contributions_give_empty_tables(embedder, tmp
 
 @pytest.mark.slow
 def test_refit_on_the_same_data_keeps_the_keys(first_run, corpus, embedder, tmp_path):
-    import shutil
-
-    models, tables = first_run
-    shutil.copytree(models, tmp_path / "topics")
-    refit = _run(corpus, embedder, tmp_path / "topics", previous=tables, refit=True)
+    tables, refit = _refit_copy(first_run, corpus, embedder, tmp_path)
     old = set(tables["topics"].query("model == 'passages'")["topic_key"])
     assert set(refit["topics"].query("model == 'passages'")["topic_key"]) == old
     kept = tables["passage_topics"].merge(refit["passage_topics"], on="passage_id")
