@@ -1,7 +1,8 @@
 """Format checks for the hand-written evaluation data.
 
 * ``data/gold/nlp_gold.jsonl``: gold mentions (frein, cas_usage, acteur) for the NLP stage.
-* ``tests/data/nlp_dev2.jsonl``: a second, independently written development set in the same format.
+* ``tests/data/nlp_dev2.jsonl``, ``nlp_dev3a/b/c.jsonl``: independently written development sets in the
+  same format (dev3c: whole paragraphs of mostly neutral contribution text with sparse mentions).
 * ``data/annotations/heldout/*.jsonl``: axis held-out sets in three writing styles.
 
 The annotation guide is ``data/gold/README.md``; the label sets below are the ones it defines.
@@ -19,6 +20,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 GOLD = REPO / "data" / "gold" / "nlp_gold.jsonl"
 DEV2 = REPO / "tests" / "data" / "nlp_dev2.jsonl"
+DEV3 = {part: REPO / "tests" / "data" / f"nlp_dev3{part}.jsonl" for part in "abc"}
 HELDOUT_DIR = REPO / "data" / "annotations" / "heldout"
 
 LABELS = {
@@ -60,6 +62,14 @@ ANNOTATED_FILES = {
         "min_per_status": {"realise": 5, "en_projet": 20, "impossible": 15},
         "min_without_frein": MIN_PASSAGES_WITHOUT_FREIN,
     },
+    # three more independent hands: formal contributions (a), e-mails / minutes / field notes (b), whole
+    # paragraphs of mostly neutral contribution text with sparse mentions (c)
+    **{f"dev3{part}": {
+        "path": DEV3[part], "source": f"dev-v3{part}", "min_passages": 100 if part == "c" else 120,
+        "min_per_label": {kind: 3 if part == "c" else 4 for kind in LABELS},
+        "min_per_status": {status: 6 if part == "c" else 10 for status in STATUSES},
+        "min_without_frein": 39 if part == "c" else 40, "hard_negative_words": ("manque",),
+    } for part in "abc"},
 }
 
 EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
@@ -105,9 +115,11 @@ def gold() -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def dev2() -> list[dict]:
-    assert DEV2.exists(), f"missing {DEV2}"
-    return read_jsonl(DEV2)
+def dev_sets() -> list[dict]:
+    """Rows of the independently written development sets (nlp_dev2, nlp_dev3a/b/c)."""
+    paths = [DEV2, *DEV3.values()]
+    assert all(p.exists() for p in paths), f"missing one of {paths}"
+    return [row for path in paths for row in read_jsonl(path)]
 
 
 @pytest.fixture(scope="module", params=sorted(ANNOTATED_FILES))
@@ -228,8 +240,8 @@ def test_enough_passages_without_barrier(annotated):
     without = [row for row in gold if not any(m["kind"] == "frein" for m in row["mentions"])]
     assert len(without) >= spec["min_without_frein"]
     # hard negatives: barrier-looking words used without a barrier
-    assert any("manque" in row["text"] for row in without)
-    assert any("cadastre" in row["text"] for row in without)
+    for word in spec.get("hard_negative_words", ("manque", "cadastre")):
+        assert any(word in row["text"] for row in without), word
 
 
 def test_hard_negative_acronyms_are_not_actors(annotated):
@@ -277,15 +289,15 @@ def test_heldout_styles_keep_their_shape(heldout):
     assert all(row["text"].startswith("Recommandation n°") for row in recommendations)
 
 
-def test_ids_and_texts_unique_across_all_files(gold, dev2, heldout):
-    rows = gold + dev2 + [row for rows in heldout.values() for row in rows]
+def test_ids_and_texts_unique_across_all_files(gold, dev_sets, heldout):
+    rows = gold + dev_sets + [row for rows in heldout.values() for row in rows]
     ids = Counter(row["id"] for row in rows)
     texts = Counter(row["text"] for row in rows)
     assert not [i for i, n in ids.items() if n > 1]
     assert not [t[:60] for t, n in texts.items() if n > 1]
 
 
-def test_no_contact_details_in_texts(gold, dev2, heldout):
-    rows = gold + dev2 + [row for rows in heldout.values() for row in rows]
+def test_no_contact_details_in_texts(gold, dev_sets, heldout):
+    rows = gold + dev_sets + [row for rows in heldout.values() for row in rows]
     leaks = [row["id"] for row in rows if EMAIL_RE.search(row["text"]) or PHONE_RE.search(row["text"])]
     assert not leaks, leaks

@@ -8,12 +8,9 @@ from spacy.language import Language
 from pipeline.config import NlpConfig
 from pipeline.spacy_models import load_french
 # Importing the modules registers the factories with spaCy.
-from pipeline.nlp import actors, barriers, clause_classifier, repairs, use_cases  # noqa: F401
+from pipeline.nlp import actors, barriers, repairs, use_cases  # noqa: F401
 from pipeline.nlp.spans import register_extensions
 
-# ``clause_classifier`` (learned check of the rule spans, clause_classifier.py) is registered but not
-# listed: on the held-out half of nlp_dev2 it traded too much precision for recall (see train_clauses.py).
-# To try it: nlp.add_pipe("clause_classifier", before="frein_cas_usage_linker").
 COMPONENTS = ("token_repairs", "acteur_gazetteer", "frein_detector", "cas_usage_detector",
               "frein_cas_usage_linker")
 
