@@ -84,3 +84,44 @@ def test_nominal_use_cases_keep_their_determiner_and_stop_at_the_apposition(nlp,
     found = spans(nlp, text, "cas_usage")
     assert any(s.text.lower().startswith(start.lower()) and "," not in s.text for s in found), \
         [s.text for s in found]
+
+
+@pytest.mark.parametrize("text, label", [
+    ("La société qui gère notre réseau de chaleur nous facture 3 200 euros chaque extraction des index.",
+     "moyens_financiers"),
+    ("Pour brancher un capteur de plus, le fabricant exige un abonnement mensuel par appareil.", "moyens_financiers"),
+    ("Le tarif des images satellites a triplé depuis 2021.", "moyens_financiers"),
+    ("Chaque transmission du fichier des permis suppose la signature d'une convention avec la préfecture.",
+     "circulation_partage"),
+    ("Les comptages routiers du département restent soumis à l'accord préalable de chaque gestionnaire.",
+     "circulation_partage"),
+    ("Les statistiques de la CAF sont agrégées au canton.", "disponibilite_donnees"),
+    ("Nos stations météo transmettent leurs relevés dans un format propriétaire.", "editeurs_logiciels"),
+    ("Le fournisseur du logiciel d'état civil a annoncé la fin de maintenance de notre version.",
+     "editeurs_logiciels"),
+    ("Dans les fiches de l'inventaire, la moitié des arbres sont mal géolocalisés.", "qualite_donnees"),
+])
+def test_implicit_obstacles_are_barriers(nlp, text, label):
+    found = spans(nlp, text, "frein")
+    assert [s.label_ for s in found] == [label], [(s.text, s.label_, s._.rule) for s in found]
+
+
+@pytest.mark.parametrize("text", [
+    "Le projet de cartographie des haies a été suspendu en 2023.",
+    "Le dispositif de comptage des vélos est abandonné.",
+])
+def test_a_suspended_project_is_the_blocked_use_not_the_barrier(nlp, text):
+    assert spans(nlp, text, "frein") == []
+
+
+def test_when_the_cause_is_given_the_inability_clause_is_not_the_barrier(nlp):
+    found = spans(nlp, "Faute de crédits, nous ne pouvons plus acheter les données de téléphonie mobile.", "frein")
+    assert [s.text for s in found] == ["Faute de crédits"]
+    uses = spans(nlp, "Faute de crédits, nous ne pouvons plus acheter les données de téléphonie mobile.", "cas_usage")
+    assert all(u._.status == "impossible" for u in uses)
+
+
+def test_the_subject_does_not_make_a_data_use(nlp):
+    assert spans(nlp, "Le séminaire sur la donnée publique s'est tenu le 9 février à la mairie.", "cas_usage") == []
+    found = spans(nlp, "Le service SIG tient à jour le registre des arbres remarquables.", "cas_usage")
+    assert found and "registre des arbres" in found[0].text

@@ -6,7 +6,7 @@ from spacy.tokens import Doc, Span, Token
 
 from pipeline.nlp.lexicon import CategoryLexicon, lemma_text, load_patterns
 from pipeline.nlp.rules import dependency_candidates, token_candidates
-from pipeline.nlp.spans import compile_matchers, make_span, register_extensions, select_non_overlapping
+from pipeline.nlp.spans import compile_matchers, make_span, register_extensions, select_non_overlapping, subject_of
 
 MAX_TOKENS = 30
 # The status walk climbs from the trigger to the verbs that govern it, but not across clauses.
@@ -74,7 +74,13 @@ class CasUsageDetector:
         if anchor.head.lower_ in entry.get("skip_head_text", ()) or (
                 anchor.head.lemma_.lower() in self.foreign_heads and anchor.head is not anchor):
             return False
-        tokens = doc[cand.start:cand.end]
+        if entry.get("not_reflexive") and anchor.lemma_.lower() in entry["not_reflexive"] and any(
+                c.dep_.startswith("expl") for c in anchor.children):
+            return False  # "le séminaire s'est tenu", not "tenir le registre"
+        # The subject never supplies the data: "Le séminaire sur la donnée publique s'est tenu".
+        subject = subject_of(anchor)
+        in_subject = set() if subject is None else {t.i for t in subject.subtree}
+        tokens = [t for t in doc[cand.start:cand.end] if t.i not in in_subject]
         if entry.get("needs_data_object") and not any(t.lemma_.lower() in self.analytics_verbs for t in tokens):
             words = {t.lemma_.lower() for t in tokens} | {t.lower_ for t in tokens}
             # a policy object counts too ("réduire la consommation d'énergie des écoles"): one strong term
@@ -118,26 +124,31 @@ def _link_key(span: Span) -> tuple[str, int, int]:
 
 def link_impossible_use_cases(doc: Doc) -> Doc:
     """Link each impossible use case to the barrier that explains it (same sentence first, else the
-    passage); a use case inside a barrier clause becomes impossible. A negated-capability barrier that
-    only wraps the use case gives way to another barrier of the sentence ("faute de moyens")."""
+    passage); a use case inside a barrier clause becomes impossible. A negated-capability barrier
+    ("nous ne pouvons pas X") gives way to another barrier of its sentence ("faute de moyens"): the
+    cause is the barrier."""
     freins = list(doc.spans.get("frein", []))
     cases = list(doc.spans.get("cas_usage", []))
     for case in cases:
         if case._.status != "impossible" and any(
                 f.start <= case.root.i < f.end and f._.rule in CAPABILITY_RULES for f in freins):
             case._.status = "impossible"
-    dropped: set[int] = set()
+    # "Faute de crédits, nous ne pouvons plus X": the cause is the barrier, not the inability (guide 1.2)
+    dropped: set[int] = {
+        id(f) for f in freins
+        if f._.rule in CAPABILITY_RULES and doc[f.start].pos_ in ("PRON", "ADV")
+        and any(g.sent == f.sent and g._.rule not in CAPABILITY_RULES and not _overlaps(f, g) for g in freins)}
     for case in cases:
         if case._.status != "impossible":
             continue
-        same_sentence = [f for f in freins if f.sent == case.sent]
+        same_sentence = [f for f in freins if f.sent == case.sent and id(f) not in dropped]
         causes = [f for f in same_sentence if not _overlaps(f, case)]
         for f in same_sentence:
             # only "nous ne pouvons pas X" gives way; "la bande passante ne permet pas X" is itself the cause
             if (causes and f._.rule in CAPABILITY_RULES and f.start <= case.start and case.end <= f.end
                     and doc[f.start].pos_ in ("PRON", "ADV")):
                 dropped.add(id(f))
-        pool = causes or same_sentence or freins
+        pool = causes or same_sentence or [f for f in freins if id(f) not in dropped]
         if not pool:
             continue
         barrier = min(pool, key=lambda f: _distance(f, case))
