@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run update rebuild test test-all test-notebooks browser ingest nlp topics classify train-axes evaluate-axes annotate \
+.PHONY: help setup run update rebuild test test-all test-notebooks browser ingest nlp topics classify train-nlp train-axes evaluate-axes annotate \
         evaluate-nlp evaluate-privacy evaluate-topics evaluate report export sample-corpus schemas benchmarks clean
 
 help: ## List every target with one line each
@@ -42,6 +42,9 @@ classify: ## Run the axis classification stage only
 
 topics: ## Run the topics stage only (add ARGS=--refit to refit from scratch)
 	$(PY) -m pipeline topics $(PATHS) $(ARGS)
+
+train-nlp: ## Retrain the learned use-case filter (pipeline/nlp/patterns/cas_usage_filter.json) on the dev sets
+	$(PY) -m pipeline.nlp.train_use_case_filter
 
 train-axes: ## Train the axis classifier on data/annotations (corrections included)
 	$(PY) -m pipeline train-axes $(PATHS)

@@ -9,3 +9,9 @@ def spans(nlp, text, kind):
     doc = nlp(text)
     _KEEP_ALIVE.append(doc)
     return list(doc.spans[kind])
+
+
+def rule_spans(nlp, text, kind):
+    """The spans of ``kind`` found by the rule detectors alone (the learned use-case filter is off)."""
+    with nlp.select_pipes(disable=["cas_usage_filter"]):
+        return spans(nlp, text, kind)

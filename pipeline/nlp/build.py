@@ -8,10 +8,11 @@ from spacy.language import Language
 from pipeline.config import NlpConfig
 from pipeline.spacy_models import load_french
 # Importing the modules registers the factories with spaCy.
-from pipeline.nlp import actors, barriers, repairs, use_cases  # noqa: F401
+from pipeline.nlp import actors, barriers, repairs, use_case_filter, use_cases  # noqa: F401
 from pipeline.nlp.spans import register_extensions
 
-COMPONENTS = ("token_repairs", "acteur_gazetteer", "frein_detector", "cas_usage_detector",
+# ``cas_usage_filter`` (learned, use_case_filter.py) checks the rule use cases before the linker.
+COMPONENTS = ("token_repairs", "acteur_gazetteer", "frein_detector", "cas_usage_detector", "cas_usage_filter",
               "frein_cas_usage_linker")
 
 
@@ -29,6 +30,6 @@ def _build(model: str) -> Language:
 
 def build_nlp(config: NlpConfig) -> Language:
     """``spacy.load(config.spacy_model)`` plus ``acteur_gazetteer``, ``frein_detector``,
-    ``cas_usage_detector`` and ``frein_cas_usage_linker``; results in ``doc.spans["acteur"]``,
+    ``cas_usage_detector``, ``cas_usage_filter`` and ``frein_cas_usage_linker``; results in ``doc.spans["acteur"]``,
     ``doc.spans["frein"]`` and ``doc.spans["cas_usage"]``. Cached per process and model."""
     return _build(config.spacy_model)
