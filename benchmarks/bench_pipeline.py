@@ -5,7 +5,7 @@ runs `python -m pipeline run` in a child process (so peak memory is the run's ow
 contributions, runs again (incremental update) and prints per-stage times, passages/s, peak memory
 and the ratio update/full.
 
-Usage: python benchmarks/bench_pipeline.py [--sizes 100 1000 10000] [--keep DIR]
+Usage: python benchmarks/bench_pipeline.py [--sizes 100 1000 10000] [--keep DIR] [--texts-per-contribution K]
 """
 from __future__ import annotations
 
@@ -41,6 +41,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000])
     parser.add_argument("--keep", type=Path, help="keep corpora and outputs in this folder")
+    parser.add_argument("--texts-per-contribution", type=int, default=1,
+                        help="shared texts joined into one contribution (1: ~6.5 passages each; 5: ~30)")
     args = parser.parse_args()
     if not CORPORA.exists():
         sys.exit(f"shared corpora not found at {CORPORA}")
@@ -48,14 +50,14 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             base = (args.keep / str(size)) if args.keep else Path(tmp)
             raw, processed, models = base / "raw", base / "processed", base / "models"
-            build_corpus(raw, size)
+            build_corpus(raw, size, texts_per_contribution=args.texts_per_contribution)
             full_s, full_peak, full = _run(raw, processed, models)
             import pandas as pd
             passages = len(pd.read_parquet(processed / "passages.parquet"))
             new = max(1, size // 100)
-            build_corpus(raw, new, seed=1, start=size)
+            build_corpus(raw, new, seed=1, start=size, texts_per_contribution=args.texts_per_contribution)
             upd_s, upd_peak, upd = _run(raw, processed, models)
-            print(f"== {size} contributions, {passages} passages")
+            print(f"== {size} contributions, {passages} passages ({passages / size:.1f} per contribution)")
             print(f"full run   {full_s:8.1f} s  {passages / full_s:8.1f} passages/s  peak {full_peak:7.0f} MB")
             print(f"           {_stage_line(full)}")
             print(f"update +{new:<3}{upd_s:8.1f} s  ratio update/full {upd_s / full_s:5.1%}  peak {upd_peak:7.0f} MB")

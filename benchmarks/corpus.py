@@ -38,25 +38,34 @@ def shared_texts() -> list[str]:
     return texts
 
 
-def _variant(text: str, rng: random.Random, n: int) -> str:
-    """A lightly varied copy, so repeated texts are not exact duplicates."""
-    words = text.split(" ")
-    if len(words) > 10:
-        cut = rng.randrange(0, max(1, len(words) // 10))
-        words = words[cut:]
-    return f"Contribution n° {n} (corpus de test, texte public réutilisé).\n\n" + " ".join(words)
+def _variant(text: str, rng: random.Random) -> str:
+    """A lightly varied copy: every paragraph of more than ten words loses 1 to 10 % of its first words,
+    so that a text reused in several contributions gives no duplicate passage (the row caches and the
+    embedding cache would otherwise make repeated passages free and the benchmark optimistic)."""
+    paragraphs = []
+    for paragraph in text.split("\n\n"):
+        words = paragraph.split(" ")
+        if len(words) > 10:
+            words = words[rng.randint(1, max(1, len(words) // 10)):]
+        paragraphs.append(" ".join(words))
+    return "\n\n".join(paragraphs)
 
 
-def build_corpus(target: Path, n_contributions: int, seed: int = 0, start: int = 0) -> list[Path]:
-    """Write ``n_contributions`` contribution files into ``target``; returns their paths."""
+def build_corpus(target: Path, n_contributions: int, seed: int = 0, start: int = 0,
+                 texts_per_contribution: int = 1) -> list[Path]:
+    """Write ``n_contributions`` contribution files into ``target``; returns their paths. A contribution
+    joins ``texts_per_contribution`` consecutive shared texts (one shared text gives ~6.5 passages, a
+    real contribution of the 2023 call, with its four questions, several times more)."""
     rng = random.Random(seed)
     texts = shared_texts()
     if not texts:
         raise SystemExit(f"no shared corpora found in {CORPORA}")
     target.mkdir(parents=True, exist_ok=True)
     written = []
+    k = max(1, texts_per_contribution)
     for i in range(start, start + n_contributions):
-        text = _variant(texts[i % len(texts)], rng, i)
+        parts = [_variant(texts[(i * k + j) % len(texts)], rng) for j in range(k)]
+        text = f"Contribution n° {i} (corpus de test, texte public réutilisé).\n\n" + "\n\n".join(parts)
         paragraphs = [p for p in text.split("\n\n") if p.strip()]
         kind = i % 8
         if kind == 0:
