@@ -33,6 +33,11 @@ def _run(raw: Path, processed: Path, models: Path) -> tuple[float, float, dict]:
     return seconds, entry["peak_memory_mb"], entry
 
 
+def _peak(peak_mb: float, entry: dict) -> str:
+    workers = entry.get("peak_worker_memory_mb", 0.0)
+    return f"peak {peak_mb:7.0f} MB" + (f" (+ workers, {workers:.0f} MB each at most)" if workers else "")
+
+
 def _stage_line(entry: dict) -> str:
     return "  ".join(f"{s['name']}={s['seconds']:.1f}s({s['status'][0]}:{s['n_new']})" for s in entry["stages"])
 
@@ -58,9 +63,9 @@ def main() -> None:
             build_corpus(raw, new, seed=1, start=size, texts_per_contribution=args.texts_per_contribution)
             upd_s, upd_peak, upd = _run(raw, processed, models)
             print(f"== {size} contributions, {passages} passages ({passages / size:.1f} per contribution)")
-            print(f"full run   {full_s:8.1f} s  {passages / full_s:8.1f} passages/s  peak {full_peak:7.0f} MB")
+            print(f"full run   {full_s:8.1f} s  {passages / full_s:8.1f} passages/s  {_peak(full_peak, full)}")
             print(f"           {_stage_line(full)}")
-            print(f"update +{new:<3}{upd_s:8.1f} s  ratio update/full {upd_s / full_s:5.1%}  peak {upd_peak:7.0f} MB")
+            print(f"update +{new:<3}{upd_s:8.1f} s  ratio update/full {upd_s / full_s:5.1%}  {_peak(upd_peak, upd)}")
             print(f"           {_stage_line(upd)}")
 
 

@@ -82,7 +82,7 @@ def run_one(shared: Path, n: int, n_update: int) -> dict:
     from pipeline.config import EmbeddingConfig, TopicsConfig
     from pipeline.embeddings import EmbeddingCache, embed_with_cache, get_embedder
     from pipeline.topics import run_topics
-    from pipeline.topics.model import cluster_params
+    from pipeline.topics.clustering import cluster_params
 
     passages = build_passages(shared, n)
     new = build_passages(shared, n_update, offset=n)

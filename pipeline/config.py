@@ -66,7 +66,9 @@ class NlpConfig:
 
     spacy_model: str = "fr_core_news_md"
     batch_size: int = 64
-    n_process: int = 1
+    # spaCy worker processes; 0 = one per 1,000 passages to process, at most the number of CPUs (a
+    # small update stays in-process: each worker loads the model, ~5 s)
+    n_process: int = 0
 
 
 @dataclass(frozen=True)

@@ -38,11 +38,12 @@ def list_raw_files(raw: Path) -> list[RawFile]:
     return files
 
 
-def _hash_files(paths: list[Path]) -> str:
+def _hash_files(paths: list[Path], base: Path) -> str:
+    # names relative to ``base``: the same checkout or data in another folder has the same fingerprint
     digest = hashlib.sha256()
     for path in sorted(paths):
         if path.is_file() and "__pycache__" not in path.parts:
-            digest.update(str(path.relative_to(path.anchor)).encode())
+            digest.update(path.relative_to(base).as_posix().encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -53,7 +54,7 @@ def code_fingerprint(spec: StageSpec) -> str:
     for name in spec.code:
         target = PACKAGE_DIR / name
         paths += list(target.rglob("*")) if target.is_dir() else [target]
-    return _hash_files(paths)
+    return _hash_files(paths, PACKAGE_DIR)
 
 
 def table_fingerprint(df: pd.DataFrame) -> str:
@@ -74,12 +75,13 @@ def _raw_fingerprint(raw: Path) -> str:
 
 
 def _extra_fingerprint(config: RunConfig, spec: StageSpec) -> str:
-    paths: list[Path] = []
+    parts = []
     for name in spec.extra_inputs:
         base = config.paths.annotations if name == "annotations" else config.paths.models / name.split("/", 1)[1]
         if base.exists():
-            paths += [p for p in base.rglob("*") if p.is_file() and not p.name.startswith(("~$", "."))]
-    return _hash_files(paths) if paths else "none"
+            paths = [p for p in base.rglob("*") if p.is_file() and not p.name.startswith(("~$", "."))]
+            parts.append(f"{name}:{_hash_files(paths, base)}" if paths else f"{name}:none")
+    return "|".join(parts) or "none"
 
 
 def _fingerprint(config: RunConfig, spec: StageSpec, inputs: dict[str, pd.DataFrame]) -> str:
@@ -191,9 +193,11 @@ def _run_locked(config, store, stages, force, incremental, show_progress) -> lis
 
 def _ledger(store: Store, run_id: str, started: float, reports: list[StageReport], incremental: bool) -> None:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # worker processes (spaCy n_process, Dask local workers) are not in RUSAGE_SELF: their largest peak
+    child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     append_jsonl({
         "run_id": run_id, "started": datetime.fromtimestamp(started, timezone.utc).isoformat(),
         "seconds": round(time.time() - started, 2), "code_version": __version__, "incremental": incremental,
-        "peak_memory_mb": round(peak_mb, 1),
+        "peak_memory_mb": round(peak_mb, 1), "peak_worker_memory_mb": round(child_mb, 1),
         "stages": [dataclasses.asdict(r) | {"seconds": round(r.seconds, 2)} for r in reports],
     }, store.root / "runs.jsonl")

@@ -58,3 +58,13 @@ def test_two_processes_give_the_same_mentions_as_one(dev_passages, caplog):
     assert single["linked_mention_id"].notna().any()
     pd.testing.assert_frame_equal(single.reset_index(drop=True), double.reset_index(drop=True))
     assert single_rejects.empty and double_rejects.empty
+
+
+def test_worker_count_follows_the_amount_of_work(monkeypatch):
+    from pipeline.nlp import stage
+
+    monkeypatch.setattr(stage.os, "cpu_count", lambda: 2)
+    assert stage.worker_count(0, 300) == 1  # a small update stays in-process
+    assert stage.worker_count(0, 2500) == 2
+    assert stage.worker_count(0, 50_000) == 2  # never more workers than CPUs
+    assert stage.worker_count(3, 10) == 3  # an explicit setting wins

@@ -1,6 +1,7 @@
 """Runner: skipping, row-level reuse, retirement, idempotence, crash safety (ingest and segment)."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -43,6 +44,8 @@ def test_second_run_skips_and_tables_are_identical(tmp_path, small_raw):
         pd.testing.assert_frame_equal(before[name], after[name])
     ledger = (tmp_path / "out" / "runs.jsonl").read_text().splitlines()
     assert len(ledger) == 3
+    entry = json.loads(ledger[-1])
+    assert entry["peak_memory_mb"] > 0 and entry["peak_worker_memory_mb"] >= 0
 
 
 def test_new_changed_and_removed_files(tmp_path, small_raw):
@@ -185,3 +188,22 @@ def test_dask_execution_gives_the_same_tables(tmp_path, small_raw):
     for name in TABLES:
         pd.testing.assert_frame_equal(local[name], distributed[name])
     assert (local["manifest"]["status"] == "duplicate").sum() >= 2
+
+
+def test_code_fingerprints_do_not_depend_on_where_the_checkout_lives(tmp_path, monkeypatch):
+    import shutil
+
+    import pipeline.runner as runner
+    from pipeline.stages import STAGES as SPECS
+
+    spec = next(s for s in SPECS if s.name == "segment")
+    here = runner.code_fingerprint(spec)
+    prints = []
+    for where in ("a/deep/checkout", "b"):
+        package = tmp_path / where / "pipeline"
+        shutil.copytree(runner.PACKAGE_DIR, package, ignore=shutil.ignore_patterns("__pycache__"))
+        monkeypatch.setattr(runner, "PACKAGE_DIR", package)
+        prints.append(runner.code_fingerprint(spec))
+    assert prints == [here, here]
+    (package / "segment.py").write_text("# changed\n", encoding="utf-8")
+    assert runner.code_fingerprint(spec) != here

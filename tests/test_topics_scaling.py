@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from pipeline.config import TopicsConfig
-from pipeline.topics.model import MAX_MIN_SAMPLES, _guarded_hdbscan_class, cluster_params, collapsed, min_topics
+from pipeline.topics.clustering import MAX_MIN_SAMPLES, cluster_params, collapsed, guarded_hdbscan_class, min_topics
 from pipeline.topics.stage import mention_items
 from pipeline.topics.themes import combine_with_context
 
@@ -55,7 +55,7 @@ def test_guard_splits_a_collapsed_eom_clustering(super_blob):
 
     plain = hdbscan.HDBSCAN(min_cluster_size=20, min_samples=5).fit(super_blob)
     assert collapsed(plain.labels_, len(super_blob))
-    guarded = _guarded_hdbscan_class()(min_cluster_size=20, min_samples=5, prediction_data=True).fit(super_blob)
+    guarded = guarded_hdbscan_class()(min_cluster_size=20, min_samples=5, prediction_data=True).fit(super_blob)
     assert not collapsed(guarded.labels_, len(super_blob))
     assert guarded.labels_.max() + 1 >= min_topics(len(super_blob)) and "repli_hdbscan" in guarded.fallback_note
     assert np.bincount(guarded.labels_[guarded.labels_ >= 0]).max() <= len(super_blob) // 10

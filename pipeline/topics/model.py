@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-import math
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -18,9 +17,9 @@ import pandas as pd
 
 from pipeline.config import TopicsConfig
 from pipeline.embeddings import EmbeddingCache, embed_with_cache
+from pipeline.topics.clustering import OUTLIER, ClusterParams, cluster_params, guarded_hdbscan_class
 
 TINY_CORPUS = 15  # below this many items no clustering is attempted: everything goes to "Divers"
-OUTLIER = -1
 # Refit: UMAP is semi-supervised by the previous topics of the items seen before (UMAP's
 # target_weight; 0 = data only). Even a light pull keeps ~90 % of keys where an unguided refit
 # on 10 % more data keeps ~60 %, because UMAP reshuffles the whole map.
@@ -31,10 +30,6 @@ REFIT_ANCHOR_WEIGHT = 0.05
 # benchmark, 5.0 % -> 4.4 % on République numérique, NMI unchanged (0.248 -> 0.247).
 MEMBER_QUANTILE = 0.1
 RELATIVE_MARGIN = 0.1
-MAX_MIN_SAMPLES = 5  # HDBSCAN min_samples stays small: larger values push dense regions into noise
-COLLAPSE_CHECK_FROM = 1000  # below this size few topics are plausible and eom is kept
-MAX_TOPIC_SHARE = 0.5  # one topic with more than this share of items = collapsed clustering
-MAX_SIZE_DIVISOR = 10  # collapse fallback: no HDBSCAN cluster above n / this many items
 
 
 def _base_embedder_class():
@@ -59,78 +54,6 @@ def embedder_backend(embedder, cache: EmbeddingCache | None = None):
     return _base_embedder_class()(embedder, cache)
 
 
-@dataclass(frozen=True)
-class ClusterParams:
-    """Effective clustering parameters for one corpus size."""
-
-    min_cluster_size: int
-    min_samples: int
-    n_neighbors: int
-    n_components: int
-
-    def as_dict(self) -> dict:
-        return dict(self.__dict__)
-
-
-def cluster_params(n_items: int, config: TopicsConfig) -> ClusterParams:
-    """Parameters growing with the logarithm of the corpus size (each overridable in the configuration).
-
-    min_cluster_size = 3·ln n − 9 (5–40), n_neighbors = 4·ln n − 9 (5–30), min_samples =
-    min_cluster_size // 2 (at most MAX_MIN_SAMPLES). A square-root rule gave 89-item minimum
-    clusters and min_samples 44 on 50k passages, where HDBSCAN then found only 2 topics.
-    """
-    log_n = math.log(max(n_items, 2))
-    mcs = config.min_cluster_size or int(np.clip(round(3 * log_n - 9), 5, 40))
-    mcs = max(2, min(mcs, max(2, n_items // 2)))
-    neighbours = config.n_neighbors or int(np.clip(round(4 * log_n - 9), 5, 30))
-    neighbours = max(2, min(neighbours, n_items - 1))
-    min_samples = config.min_samples or int(np.clip(mcs // 2, 1, MAX_MIN_SAMPLES))
-    return ClusterParams(mcs, min(min_samples, mcs), neighbours, max(2, min(config.n_components, n_items - 2)))
-
-
-def min_topics(n_items: int) -> int:
-    """Fewest topics a corpus of this size should give before the clustering counts as collapsed."""
-    return 0 if n_items < COLLAPSE_CHECK_FROM else int(round(2 * math.log10(n_items)))
-
-
-def collapsed(labels: np.ndarray, n_items: int) -> bool:
-    """Too few topics for the corpus size, or one topic holding more than MAX_TOPIC_SHARE of the items."""
-    labels = np.asarray(labels)
-    found = labels[labels != OUTLIER]
-    if n_items < COLLAPSE_CHECK_FROM or len(found) == 0:
-        return False
-    sizes = np.bincount(found - found.min())
-    return int((sizes > 0).sum()) < min_topics(n_items) or sizes.max() > MAX_TOPIC_SHARE * n_items
-
-
-def _guarded_hdbscan_class():
-    import hdbscan
-
-    class GuardedHDBSCAN(hdbscan.HDBSCAN):
-        """HDBSCAN ("eom") that bounds cluster size, then selects leaves, when eom collapses.
-
-        On the 5k benchmark eom gave 2 topics (one with all items); a bound of n/10 gave 38 topics
-        and 7.9 % Divers after reassignment, leaf selection 50 topics and 12.8 %.
-        """
-
-        def fit(self, X, y=None):
-            self.cluster_selection_method, self.max_cluster_size = "eom", 0
-            super().fit(X, y)
-            self.fallback_note = None
-            found = len(set(self.labels_.tolist()) - {OUTLIER})
-            for method, bound in (("eom", max(self.min_cluster_size + 1, len(X) // MAX_SIZE_DIVISOR)), ("leaf", 0)):
-                if not collapsed(self.labels_, len(X)):
-                    break
-                self.cluster_selection_method, self.max_cluster_size = method, bound
-                super().fit(X, y)
-                self.fallback_note = (f"repli_hdbscan: {found} thème(s) en mode eom pour {len(X)} éléments, "
-                                      f"{len(set(self.labels_.tolist()) - {OUTLIER})} en mode {method}"
-                                      + (f" (groupes d'au plus {bound} éléments)" if bound else ""))
-            return self
-
-    return GuardedHDBSCAN
-
-
 def build_vectorizer(n_items: int):
     """CountVectorizer over lemma strings: French stop words, 1–2-grams, rare terms dropped on large corpora."""
     from sklearn.feature_extraction.text import CountVectorizer
@@ -141,6 +64,25 @@ def build_vectorizer(n_items: int):
                            stop_words=sorted(french_stop_words()), min_df=2 if n_items >= 40 else 1)
 
 
+def ctfidf_words(lemma_docs: list[str], keys: list[str], wanted: list[str], top_n: int = 10) -> dict[str, list[str]]:
+    """Top c-TF-IDF n-grams of the ``wanted`` groups, the other groups serving as contrast."""
+    from bertopic.vectorizers import ClassTfidfTransformer
+
+    frame = pd.DataFrame({"doc": lemma_docs, "key": keys}).groupby("key", sort=True)["doc"].agg(" ".join)
+    try:
+        counts = build_vectorizer(len(lemma_docs)).fit(lemma_docs)
+        matrix = ClassTfidfTransformer(reduce_frequent_words=True).fit_transform(counts.transform(frame.values))
+    except ValueError:  # empty vocabulary
+        return {k: [] for k in wanted}
+    vocab = counts.get_feature_names_out()
+    out = {}
+    for key in wanted:
+        row = matrix[frame.index.get_loc(key)].toarray().ravel()
+        order = sorted(np.flatnonzero(row), key=lambda j: (-row[j], vocab[j]))[:top_n]
+        out[key] = [str(vocab[j]) for j in order]
+    return out
+
+
 def build_topic_model(params: ClusterParams, config: TopicsConfig, backend, n_items: int):
     """An unfitted BERTopic with seeded UMAP and hdbscan.HDBSCAN (no representation model yet)."""
     from bertopic import BERTopic
@@ -149,7 +91,7 @@ def build_topic_model(params: ClusterParams, config: TopicsConfig, backend, n_it
 
     umap_model = UMAP(n_neighbors=params.n_neighbors, n_components=params.n_components, min_dist=0.0,
                       metric="cosine", random_state=config.seed, init="spectral" if n_items >= 60 else "random")
-    hdbscan_model = _guarded_hdbscan_class()(min_cluster_size=params.min_cluster_size, min_samples=params.min_samples,
+    hdbscan_model = guarded_hdbscan_class()(min_cluster_size=params.min_cluster_size, min_samples=params.min_samples,
                                              metric="euclidean", cluster_selection_method="eom", prediction_data=True)
     return BERTopic(embedding_model=backend, umap_model=umap_model, hdbscan_model=hdbscan_model,
                     vectorizer_model=build_vectorizer(n_items),

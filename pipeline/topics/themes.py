@@ -14,9 +14,9 @@ from pipeline.ids import content_hash
 from pipeline.topics.french import Lemmatiser, readable_label, surface_forms
 from pipeline.topics.labels import rank_label_terms, weak_label_words
 from pipeline.topics.phrases import merge_phrase_docs, phrase_labels
-from pipeline.topics.model import (OUTLIER, TINY_CORPUS, build_vectorizer, centroids_of, close_enough,
-                                   cluster_leftovers, cluster_params, embedder_backend, fit_topics, nearest_centroid,
-                                   similarity_floors)
+from pipeline.topics.clustering import OUTLIER
+from pipeline.topics.model import TINY_CORPUS, ctfidf_words, embedder_backend, fit_topics
+from pipeline.topics.update import update_assignments
 from pipeline.topics.registry import Registry, TopicEntry, divers_key, match_keys, member_overlap, topic_key_for
 
 log = logging.getLogger(__name__)
@@ -38,25 +38,6 @@ class ModelOutput:
     rejects: list[tuple[str, str]] = field(default_factory=list)
     mode: str = "fit"
     unassigned_share: float = 0.0
-
-
-def ctfidf_words(lemma_docs: list[str], keys: list[str], wanted: list[str], top_n: int = 10) -> dict[str, list[str]]:
-    """Top c-TF-IDF n-grams of the ``wanted`` groups, the other groups serving as contrast."""
-    from bertopic.vectorizers import ClassTfidfTransformer
-
-    frame = pd.DataFrame({"doc": lemma_docs, "key": keys}).groupby("key", sort=True)["doc"].agg(" ".join)
-    try:
-        counts = build_vectorizer(len(lemma_docs)).fit(lemma_docs)
-        matrix = ClassTfidfTransformer(reduce_frequent_words=True).fit_transform(counts.transform(frame.values))
-    except ValueError:  # empty vocabulary
-        return {k: [] for k in wanted}
-    vocab = counts.get_feature_names_out()
-    out = {}
-    for key in wanted:
-        row = matrix[frame.index.get_loc(key)].toarray().ravel()
-        order = sorted(np.flatnonzero(row), key=lambda j: (-row[j], vocab[j]))[:top_n]
-        out[key] = [str(vocab[j]) for j in order]
-    return out
 
 
 def _hierarchy_rows(model: str, hier: pd.DataFrame | None, key_of: dict[int, str]) -> list[dict]:
@@ -128,57 +109,6 @@ def _fit(model: str, ids: list[str], emb: np.ndarray, lemmas: list[str], old: Re
     registry = Registry(model, embedder_id, entries, result.centroids, hierarchy, meta)
     registry.topic_model = result.topic_model
     return registry, keys, result.similarity, notes
-
-
-def _update(model: str, ids: list[str], emb: np.ndarray, lemmas: list[str], registry: Registry,
-            previous: pd.DataFrame | None, config: TopicsConfig) -> tuple[np.ndarray, np.ndarray, list]:
-    """Old items keep their key; new ones go to the nearest stored centroid; the rest may form emerging topics."""
-    known = set(registry.keys) | {registry.divers_key}
-    prev = {}
-    if previous is not None and len(previous):
-        prev = {r.item_id: (r.topic_key, float(r.probability if pd.notna(r.probability) else 0.0))
-                for r in previous.itertuples() if r.topic_key in known}
-    keys = np.empty(len(ids), dtype=object)
-    sims = np.zeros(len(ids))
-    new = [i for i, item in enumerate(ids) if item not in prev]
-    for i, item in enumerate(ids):
-        if item in prev:
-            keys[i], sims[i] = prev[item]
-    best, sim = nearest_centroid(emb[new], registry.centroids)
-    stored = registry.meta.get("similarity_floors", {})
-    floors = np.array([stored.get(t.key, np.inf) for t in registry.topics], dtype=float)
-    joins = close_enough(sim, best, floors, config)
-    leftovers = []
-    for j, i in enumerate(new):
-        if joins[j]:
-            keys[i], sims[i] = registry.topics[best[j]].key, float(sim[j])
-        else:
-            keys[i] = registry.divers_key
-            leftovers.append(i)
-    mcs = registry.meta.get("params", {}).get("min_cluster_size") or cluster_params(len(ids), config).min_cluster_size
-    typical = float(np.median([v for v in stored.values() if np.isfinite(v)])) if stored else None
-    labels = cluster_leftovers(emb[leftovers], mcs, config, typical) if leftovers else np.array([], dtype=int)
-    emerging = sorted(set(labels.tolist()) - {OUTLIER})
-    new_keys = []
-    for t in emerging:
-        members = [leftovers[j] for j in np.flatnonzero(labels == t)]
-        key = topic_key_for([ids[i] for i in members])
-        centroid = centroids_of(emb[members], np.zeros(len(members)), [0])
-        for i in members:
-            keys[i], sims[i] = key, float(emb[i] @ centroid[0])
-        root = next((h["node_key"] for h in registry.hierarchy if h["parent_key"] is None), None)
-        registry.topics.append(TopicEntry(key, None, "", [], True, root))
-        registry.centroids = np.vstack([registry.centroids, centroid])
-        stored[key] = round(float(similarity_floors(emb[members], np.zeros(len(members)), [0], centroid)[0]), 6)
-        new_keys.append(key)
-    if new_keys:
-        words = ctfidf_words(lemmas, [str(k) for k in keys], new_keys)
-        for entry in registry.topics:
-            if entry.key in words:
-                entry.words = words[entry.key]
-    registry.meta["similarity_floors"] = stored
-    notes = [(k, f"theme_emergent: nouveau thème de {int((keys == k).sum())} éléments") for k in new_keys]
-    return keys, sims, notes
 
 
 def _representatives(keys: np.ndarray, ids: list[str], emb: np.ndarray, registry: Registry | None, n: int) -> dict:
@@ -280,7 +210,7 @@ def model_topics(model: str, items: pd.DataFrame, previous: pd.DataFrame | None,
         config_refit = config.refit
     if registry is not None and not config_refit and ids:
         mode = "update"
-        keys, sims, notes = _update(model, ids, emb, lemmas, registry, previous, config)
+        keys, sims, notes = update_assignments(model, ids, emb, lemmas, registry, previous, config)
         save_model = None
     else:
         mode = "refit" if registry is not None else "fit"
