@@ -17,7 +17,7 @@ import pandas as pd
 
 from pipeline.config import TopicsConfig
 from pipeline.embeddings import EmbeddingCache, embed_with_cache
-from pipeline.topics.clustering import OUTLIER, ClusterParams, cluster_params, guarded_hdbscan_class
+from pipeline.topics.clustering import MAX_MIN_SAMPLES, OUTLIER, ClusterParams, cluster_params, guarded_hdbscan_class
 
 TINY_CORPUS = 15  # below this many items no clustering is attempted: everything goes to "Divers"
 # Refit: UMAP is semi-supervised by the previous topics of the items seen before (UMAP's
