@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from pipeline.nlp.train_use_case_filter import GOLD, main as train_main
+from pipeline.nlp.train_use_case_filter import AFTER_DETECTORS, GOLD, main as train_main
 from pipeline.nlp.use_case_filter import MODEL_PATH, FilterModel, UseCaseFilter, span_features
 
 from nlp_helpers import spans
@@ -17,7 +17,7 @@ PRESENTATION = "La communauté de communes gère 12 crèches accueillant 480 enf
 
 def _rule_spans(nlp, text):
     """The doc as the filter sees it in the pipeline: after the detectors, before the linker."""
-    with nlp.select_pipes(disable=["cas_usage_filter", "frein_cas_usage_linker"]):
+    with nlp.select_pipes(disable=list(AFTER_DETECTORS)):
         return nlp(text)
 
 
