@@ -126,6 +126,10 @@ class ExecutionConfig:
     workers: int = 2
     scheduler: str | None = None
     partition_size: int = 200
+    # While the NLP stage runs, a child process embeds and lemmatises the passages for the classify
+    # and topics stages (pipeline/warmup.py), when at least this many passages lack an embedding.
+    warm_up: bool = True
+    warm_up_min_passages: int = 2000
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from pipeline.io import append_jsonl
 from pipeline.schemas import SCHEMAS
 from pipeline.stages import STAGES, StageContext, StageOutput, StageSpec
 from pipeline.store import Store, crash_point
+from pipeline.warmup import WarmUp, start_for_run
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 IGNORED_NAMES = {".DS_Store", "Thumbs.db", ".gitkeep"}
@@ -165,7 +166,13 @@ def _run_locked(config, store, stages, force, incremental, show_progress) -> lis
             previous.update({n: store.read(n) for n in ("passages",)})
         ctx = StageContext(config, inputs, previous, incremental, raw_files, show_progress)
         crash_point(f"{spec.name}:start")
-        output: StageOutput = spec.run(ctx)
+        # the classify and topics caches fill on the second core while spaCy holds the first
+        warm_up = start_for_run(config, inputs["passages"], {s.name for s in selected}) if spec.name == "nlp" else WarmUp()
+        try:
+            output: StageOutput = spec.run(ctx)
+            warm_up.join()
+        finally:
+            warm_up.stop()
         crash_point(f"{spec.name}:before-commit")
         report = StageReport(spec.name, "ran", 0.0, output.n_in, output.n_new,
                              outputs={n: len(df) for n, df in output.tables.items()},

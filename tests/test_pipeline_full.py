@@ -39,10 +39,16 @@ def test_every_table_is_written_and_valid(sample_run):
 
 
 def test_second_run_on_same_inputs_gives_identical_tables(sample_run, tmp_path):
+    """Also the warm-up's test: the sample is too small for it, so the first run went without; the
+    second forces it (embeddings and lemmas prepared in a child process during the NLP stage)."""
     config, processed = sample_run
     first = _read_all(processed)
-    other = load_config(None, raw=config.paths.raw, processed=tmp_path / "again", models=tmp_path / "models")
+    yaml_file = tmp_path / "warm.yaml"
+    yaml_file.write_text("execution:\n  warm_up_min_passages: 0\n", encoding="utf-8")
+    other = load_config(yaml_file, raw=config.paths.raw, processed=tmp_path / "again", models=tmp_path / "models")
+    assert other.execution.warm_up and other.execution.warm_up_min_passages == 0
     run_pipeline(other, show_progress=False)
+    assert (tmp_path / "models" / "topics" / "lemmas.parquet").exists()
     second = _read_all(tmp_path / "again")
     for name in TABLES:
         pd.testing.assert_frame_equal(first[name], second[name], obj=name)

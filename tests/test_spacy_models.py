@@ -18,3 +18,20 @@ def test_lemma_components_equal_a_pipeline_loaded_without_parser_and_ner():
     got = [[(t.text, t.pos_, t.lemma_) for t in doc] for doc in run_components(shared, TEXTS, LEMMA_COMPONENTS)]
     assert got == expected
     assert any(lemma == "transmettre" for doc in got for _, _, lemma in doc)
+
+
+def test_lemma_index_as_sets_gives_the_lemmas_of_spacys_lists():
+    """The shared pipeline looks words up in sets; an unpatched pipeline (lists) lemmatises the same."""
+    import json
+    from pathlib import Path
+
+    shared = load_french()
+    index = shared.get_pipe("lemmatizer").lookups.get_table("lemma_index")
+    assert all(isinstance(words, frozenset) for words in index.values())
+    alone = spacy.load(MODEL_NAME, exclude=["parser", "ner"])
+    assert all(isinstance(words, list) for words in alone.get_pipe("lemmatizer").lookups.get_table("lemma_index").values())
+    texts = [json.loads(line)["text"] for line in
+             (Path(__file__).parent / "data" / "nlp_dev.jsonl").read_text(encoding="utf-8").splitlines()[:120]]
+    expected = [[t.lemma_ for t in doc] for doc in alone.pipe(texts)]
+    got = [[t.lemma_ for t in doc] for doc in run_components(shared, texts, LEMMA_COMPONENTS)]
+    assert got == expected

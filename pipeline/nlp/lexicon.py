@@ -30,7 +30,8 @@ def _term_regex(term: str) -> re.Pattern:
 class CategoryLexicon:
     """Weighted terms per category; the best-scoring category labels a span."""
 
-    categories: tuple[tuple[str, tuple[tuple[re.Pattern, float], ...]], ...]
+    # (category, ((term, its whole-word regex, weight), ...)); the plain term is a cheap pre-check
+    categories: tuple[tuple[str, tuple[tuple[str, re.Pattern, float], ...]], ...]
     fallback: str = "autre"
 
     @classmethod
@@ -38,8 +39,8 @@ class CategoryLexicon:
         """Build from ``{category: {strong: [...], terms: [...]}}`` (strong weighs 3, terms 1)."""
         cats = []
         for category, spec in mapping.items():
-            weighted = [(_term_regex(t), 3.0) for t in spec.get("strong", [])]
-            weighted += [(_term_regex(t), 1.0) for t in spec.get("terms", [])]
+            weighted = [(t.lower(), _term_regex(t), 3.0) for t in spec.get("strong", [])]
+            weighted += [(t.lower(), _term_regex(t), 1.0) for t in spec.get("terms", [])]
             cats.append((category, tuple(weighted)))
         return cls(tuple(cats), fallback)
 
@@ -49,9 +50,9 @@ class CategoryLexicon:
         result: dict[str, float] = {}
         for category, terms in self.categories:
             total = 0.0
-            for regex, weight in terms:
+            for term, regex, weight in terms:
                 for text, text_weight in texts:
-                    if regex.search(text):
+                    if term in text and regex.search(text):
                         total += weight * text_weight
             if total:
                 result[category] = total

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 
-from spacy.matcher import DependencyMatcher, Matcher
 from spacy.tokens import Doc, Span, Token
 
+from pipeline.nlp.matching import GatedDependencyMatcher, GatedMatcher
 from pipeline.nlp.repairs import with_both_apostrophes
 
 KINDS = ("frein", "cas_usage", "acteur")
@@ -146,16 +146,17 @@ class Candidate:
     label: str | None = None
 
 
-def compile_matchers(nlp, spec: dict) -> tuple[DependencyMatcher, Matcher, dict[str, dict]]:
-    """DependencyMatcher and Matcher loaded with the patterns of a YAML spec, plus pattern metadata."""
-    dep_matcher = DependencyMatcher(nlp.vocab)
-    tok_matcher = Matcher(nlp.vocab)
+def compile_matchers(nlp, spec: dict) -> tuple[GatedDependencyMatcher, GatedMatcher, dict[str, dict]]:
+    """Dependency and token matchers loaded with the patterns of a YAML spec (each pattern runs only
+    on passages holding its required words, see matching.py), plus pattern metadata."""
+    dep_matcher = GatedDependencyMatcher(nlp.vocab)
+    tok_matcher = GatedMatcher(nlp.vocab)
     meta: dict[str, dict] = {}
     for entry in spec.get("dependency_patterns", []):
-        dep_matcher.add(entry["id"], [with_both_apostrophes(entry["pattern"])])
+        dep_matcher.add(entry["id"], with_both_apostrophes(entry["pattern"]))
         meta[entry["id"]] = entry
     for entry in spec.get("token_patterns", []):
-        tok_matcher.add(entry["id"], [with_both_apostrophes(entry["pattern"])])
+        tok_matcher.add(entry["id"], with_both_apostrophes(entry["pattern"]))
         meta[entry["id"]] = entry
     return dep_matcher, tok_matcher, meta
 
