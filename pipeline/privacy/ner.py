@@ -8,6 +8,8 @@ from threading import Lock
 from pipeline.spacy_models import MODEL_NAME, load_french, run_components
 
 CHUNK_CHARS = 2000  # texts are cut at paragraph/line ends so NER batches stay small and even
+# ~100 s of NER on one core: below that, a second process costs more than it saves
+MIN_PIECES_FOR_A_WORKER = 1500
 _LOCK = Lock()
 
 
@@ -40,8 +42,32 @@ def chunks(text: str, limit: int = CHUNK_CHARS) -> list[tuple[int, str]]:
     return pieces
 
 
-def entities_of(nlp, texts: list[str], batch_size: int = 32) -> list[list[tuple[int, int, str]]]:
-    """NER entities ``(start, end, label)`` of each text, computed with ``nlp.pipe`` over chunks."""
+def _piece_entities(nlp, pieces: list[str], batch_size: int) -> list[list[tuple[int, int, str]]]:
+    return [[(e.start_char, e.end_char, e.label_) for e in doc.ents]
+            for doc in run_components(nlp, pieces, ["ner"], batch_size)]
+
+
+def _piece_entities_in_worker(model: str, pieces: list[str], batch_size: int) -> list[list[tuple[int, int, str]]]:
+    return _piece_entities(load_french(model), pieces, batch_size)
+
+
+def worker_share(n_pieces: int, processes: int, batch_size: int) -> int:
+    """Index of the first piece left to a worker process (``n_pieces`` when none is worth starting).
+
+    A worker spends ~15 s loading the model, so it starts only from ``MIN_PIECES_FOR_A_WORKER``
+    pieces and takes a bit less than half of them. The cut falls on a batch boundary: both
+    processes then see the batches of a single-process run, hence the same entities."""
+    if processes < 2 or n_pieces < MIN_PIECES_FOR_A_WORKER:
+        return n_pieces
+    return min(n_pieces, -(-int(n_pieces * 0.55) // batch_size) * batch_size)
+
+
+def entities_of(nlp, texts: list[str], batch_size: int = 32, processes: int = 1,
+                model: str = MODEL_NAME) -> list[list[tuple[int, int, str]]]:
+    """NER entities ``(start, end, label)`` of each text, computed with ``nlp.pipe`` over chunks.
+
+    With ``processes`` ≥ 2 and enough text, a worker process (which loads ``model``) takes the
+    second part of the chunks while this process handles the first."""
     index: list[tuple[int, int]] = []
     pieces: list[str] = []
     for text_no, text in enumerate(texts):
@@ -49,9 +75,19 @@ def entities_of(nlp, texts: list[str], batch_size: int = 32) -> list[list[tuple[
             if piece.strip() and re.search(r"[A-ZÀ-Þ]", piece):
                 index.append((text_no, offset))
                 pieces.append(piece)
+    cut = worker_share(len(pieces), processes, batch_size)
+    if cut < len(pieces):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            remote = pool.submit(_piece_entities_in_worker, model, pieces[cut:], batch_size)
+            found = _piece_entities(nlp, pieces[:cut], batch_size) + remote.result()
+    else:
+        found = _piece_entities(nlp, pieces, batch_size)
     result: list[list[tuple[int, int, str]]] = [[] for _ in texts]
-    for (text_no, offset), doc in zip(index, run_components(nlp, pieces, ["ner"], batch_size)):
-        result[text_no].extend((offset + e.start_char, offset + e.end_char, e.label_) for e in doc.ents)
+    for (text_no, offset), entities in zip(index, found):
+        result[text_no].extend((offset + start, offset + end, label) for start, end, label in entities)
     return result
 
 

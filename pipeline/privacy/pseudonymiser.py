@@ -141,6 +141,7 @@ class Pseudonymiser:
         self.config = config or PrivacyConfig()
         self.allow_list = tuple(self.config.allow_list)
         self._nlp = nlp
+        self._own_model = nlp is None  # a worker process can load the same model
         self.batch_size = batch_size
 
     @property
@@ -162,7 +163,9 @@ class Pseudonymiser:
                 if not isinstance(text, str):
                     raise TypeError(f"contribution {c_no}, text {t_no}: expected str, got {type(text).__name__}")
                 flat.append(text)
-        entities = entities_of(self.nlp, flat, self.batch_size)
+        # the second core only for the project's own model (a pipeline given by the caller stays in-process)
+        processes = self.config.ner_processes if self._own_model else 1
+        entities = entities_of(self.nlp, flat, self.batch_size, processes=processes)
         result, pos = [], 0
         for texts, hint in zip(contributions, hints):
             result.append(self._analyse(list(texts), entities[pos:pos + len(texts)], hint))
