@@ -73,6 +73,9 @@ class NlpConfig:
     # small update stays in-process). Not the default: on 25,707 passages two workers cut the stage from
     # 582 s to 483 s but each holds its own copy of the model (~1 GB).
     n_process: int = 1
+    # From this many passages to parse (and with n_process 1), a worker process parses half of them,
+    # beside this process and the warm-up (pipeline/warmup.py); ~1.2 GB more memory. 0: never.
+    worker_from_passages: int = 3000
 
 
 @dataclass(frozen=True)

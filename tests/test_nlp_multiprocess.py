@@ -68,3 +68,27 @@ def test_worker_count_follows_the_amount_of_work(monkeypatch):
     assert stage.worker_count(0, 2500) == 2
     assert stage.worker_count(0, 50_000) == 2  # never more workers than CPUs
     assert stage.worker_count(3, 10) == 3  # an explicit setting wins
+
+
+def test_worker_cut_gives_half_of_a_large_batch_to_a_worker():
+    from pipeline.nlp.stage import worker_cut
+
+    config = NlpConfig(batch_size=64)
+    assert worker_cut(config.worker_from_passages - 1, config) == config.worker_from_passages - 1  # in-process
+    cut = worker_cut(25_707, config)
+    assert cut % 64 == 0 and 12_800 <= cut <= 12_900
+    assert worker_cut(25_707, NlpConfig(worker_from_passages=0)) == 25_707  # never
+    assert worker_cut(25_707, NlpConfig(n_process=2)) == 25_707  # spaCy's own workers instead
+
+
+@pytest.mark.slow
+def test_a_worker_process_finds_the_same_mentions(dev_passages):
+    from pipeline.nlp.stage import worker_cut
+
+    single, _ = extract_mentions(dev_passages, NlpConfig(batch_size=8))
+    split_config = NlpConfig(batch_size=8, worker_from_passages=10)
+    assert worker_cut(len(dev_passages), split_config) == 24  # the worker parses the second half
+    split, rejects = extract_mentions(dev_passages, split_config)
+    assert set(split["passage_id"]) & set(dev_passages["passage_id"].iloc[24:])  # its rows came back
+    pd.testing.assert_frame_equal(single.reset_index(drop=True), split.reset_index(drop=True))
+    assert rejects.empty

@@ -67,6 +67,24 @@ def worker_count(n_process: int, n_passages: int) -> int:
     return max(1, min(os.cpu_count() or 1, n_passages // PASSAGES_PER_WORKER))
 
 
+def worker_cut(n_passages: int, config: NlpConfig) -> int:
+    """Index of the first passage left to a worker process (``n_passages`` when none is used).
+
+    From ``config.worker_from_passages`` passages (and without spaCy workers, ``n_process`` 1) a
+    worker takes the second half, cut on a batch boundary. The worker spends ~15 s building its
+    pipeline; its mentions are the ones this process would find (each passage is parsed alone)."""
+    if config.n_process != 1 or config.worker_from_passages <= 0 or n_passages < config.worker_from_passages:
+        return n_passages
+    batch = max(1, config.batch_size)
+    return min(n_passages, -(-(n_passages // 2) // batch) * batch)
+
+
+def _mentions_in_worker(todo: list[tuple[str, str]], config: NlpConfig) -> tuple[list[dict], list[dict]]:
+    rejects: list[dict] = []
+    rows = _pipe_mentions(build_nlp(config), todo, config, rejects)
+    return rows, rejects
+
+
 def _pipe_mentions(nlp, todo: list[tuple[str, str]], config: NlpConfig, rejects: list[dict]) -> list[dict]:
     """Mention rows of ``todo`` through one ``nlp.pipe`` stream (so that ``n_process`` workers start
     once). When a batch fails, its passages are retried one by one (a passage that still fails is
@@ -109,7 +127,20 @@ def extract_mentions(passages: pd.DataFrame, config: NlpConfig) -> tuple[pd.Data
     too_long = [(pid, t) for pid, t in todo if len(t) > nlp.max_length]
     rejects += [{"passage_id": pid, "reason": f"text longer than {nlp.max_length} characters"} for pid, _ in too_long]
     todo = [(pid, t) for pid, t in todo if len(t) <= nlp.max_length]
-    rows = _pipe_mentions(nlp, todo, config, rejects)
+    cut = worker_cut(len(todo), config)
+    if cut < len(todo):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # spawn: a clean interpreter that builds its own pipeline (no copy of this process's state)
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            remote = pool.submit(_mentions_in_worker, todo[cut:], config)
+            rows = _pipe_mentions(nlp, todo[:cut], config, rejects)
+            remote_rows, remote_rejects = remote.result()
+        rows += remote_rows
+        rejects += remote_rejects
+    else:
+        rows = _pipe_mentions(nlp, todo, config, rejects)
     mentions = pd.DataFrame(rows, columns=[c.name for c in SCHEMAS["mentions"].columns]) if rows else empty("mentions")
     return validate(mentions, "mentions"), pd.DataFrame(rejects, columns=REJECT_COLUMNS).astype("string")
 
