@@ -1,4 +1,4 @@
-"""Atomic reads and writes of tables and files (only the runner and the CLI call these)."""
+"""Atomic reads and writes of tables and files (the runner, the CLI and the row-level caches call these)."""
 from __future__ import annotations
 
 import json

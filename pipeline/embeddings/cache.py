@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.ids import content_hash
+from pipeline.io import write_table
 
 
 class EmbeddingCache:
@@ -47,10 +48,7 @@ class EmbeddingCache:
     def save(self, directory: Path) -> Path:
         """Write the cache atomically (temporary file, then rename); return the file written."""
         path = self.file_for(directory, self.model_id)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        self.to_frame().to_parquet(tmp, index=False)
-        tmp.replace(path)
+        write_table(self.to_frame(), path)  # a unique temporary name: the warm-up process writes here too
         return path
 
     def to_frame(self) -> pd.DataFrame:

@@ -54,53 +54,55 @@ def _doc_words(doc: Doc) -> dict[str, set]:
     return {attribute: {getattr(token, attribute) for token in doc} for attribute in set(WORD_ATTRIBUTES.values())}
 
 
-class GatedDependencyMatcher:
-    """A ``DependencyMatcher`` per pattern, called only when the passage holds its required words."""
+class _GatedPatterns:
+    """One spaCy matcher per pattern, with the words each pattern requires."""
+
+    matcher_class: type
 
     def __init__(self, vocab):
         self.vocab = vocab
-        self.patterns: list[tuple[DependencyMatcher, tuple]] = []
+        self.patterns: list[tuple[object, tuple]] = []
+
+    def _add(self, key: str, pattern: list[dict], token_patterns: list[dict]) -> None:
+        matcher = self.matcher_class(self.vocab)
+        matcher.add(key, [pattern])
+        self.patterns.append((matcher, word_constraints(token_patterns)))
+
+    def __len__(self) -> int:
+        return len(self.patterns)
+
+    def _active(self, doc: Doc):
+        """(position in the file, matcher) of the patterns whose required words ``doc`` holds."""
+        words = _doc_words(doc)
+        return [(order, matcher) for order, (matcher, constraints) in enumerate(self.patterns)
+                if _possible(constraints, words)]
+
+
+class GatedDependencyMatcher(_GatedPatterns):
+    """A ``DependencyMatcher`` per pattern, called only when the passage holds its required words."""
+
+    matcher_class = DependencyMatcher
 
     def add(self, key: str, pattern: list[dict]) -> None:
         """Add one dependency pattern under ``key`` (spaCy's node syntax)."""
-        matcher = DependencyMatcher(self.vocab)
-        matcher.add(key, [pattern])
-        self.patterns.append((matcher, word_constraints([node["RIGHT_ATTRS"] for node in pattern])))
-
-    def __len__(self) -> int:
-        return len(self.patterns)
+        self._add(key, pattern, [node["RIGHT_ATTRS"] for node in pattern])
 
     def __call__(self, doc: Doc) -> list[tuple[int, list[int]]]:
         """``(match_id, token indices)`` in pattern order, as ``DependencyMatcher`` returns them."""
-        words = _doc_words(doc)
-        matches = []
-        for matcher, constraints in self.patterns:
-            if _possible(constraints, words):
-                matches += matcher(doc)
-        return matches
+        return [match for _, matcher in self._active(doc) for match in matcher(doc)]
 
 
-class GatedMatcher:
+class GatedMatcher(_GatedPatterns):
     """A token ``Matcher`` per pattern, called only when the passage holds its required words."""
 
-    def __init__(self, vocab):
-        self.vocab = vocab
-        self.patterns: list[tuple[Matcher, tuple]] = []
+    matcher_class = Matcher
 
     def add(self, key: str, pattern: list[dict]) -> None:
         """Add one token pattern under ``key``."""
-        matcher = Matcher(self.vocab)
-        matcher.add(key, [pattern])
-        self.patterns.append((matcher, word_constraints(pattern)))
-
-    def __len__(self) -> int:
-        return len(self.patterns)
+        self._add(key, pattern, pattern)
 
     def __call__(self, doc: Doc) -> list[tuple[int, int, int]]:
         """``(match_id, start, end)`` sorted by position, then pattern order."""
-        words = _doc_words(doc)
-        matches = []
-        for order, (matcher, constraints) in enumerate(self.patterns):
-            if _possible(constraints, words):
-                matches += [(start, end, order, key) for key, start, end in matcher(doc)]
-        return [(key, start, end) for start, end, _, key in sorted(matches)]
+        found = sorted((start, end, order, key) for order, matcher in self._active(doc)
+                       for key, start, end in matcher(doc))
+        return [(key, start, end) for start, end, _, key in found]

@@ -14,6 +14,7 @@ from typing import Iterable, Sequence
 import pandas as pd
 
 from pipeline.ids import content_hash
+from pipeline.io import write_table
 from pipeline.topics.phrases import decode, encode, extract_phrases
 
 FUNCTION_WORDS_FILE = Path(__file__).with_name("function_words_fr.txt")
@@ -98,11 +99,7 @@ class Lemmatiser:
         df = pd.DataFrame({"text_hash": keys, "lemmas": [self.cache[k][0] for k in keys],
                            "surface": [self.cache[k][1] for k in keys],
                            "phrases": [self.cache[k][2] for k in keys]})
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        df.to_parquet(tmp, index=False)
-        tmp.replace(path)
+        write_table(df, Path(path))  # a unique temporary name: the warm-up process writes this file too
 
     def _keep(self, token) -> bool:
         text = token.text.lower()
