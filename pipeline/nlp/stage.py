@@ -12,6 +12,7 @@ from pipeline.config import NlpConfig
 from pipeline.ids import content_hash
 from pipeline.nlp.build import build_nlp
 from pipeline.nlp.spans import KINDS
+from pipeline.parallel import cut_on_batch, head_here_tail_in_worker
 from pipeline.schemas import SCHEMAS, empty, validate
 
 REJECT_COLUMNS = ["passage_id", "reason"]
@@ -75,8 +76,7 @@ def worker_cut(n_passages: int, config: NlpConfig) -> int:
     pipeline; its mentions are the ones this process would find (each passage is parsed alone)."""
     if config.n_process != 1 or config.worker_from_passages <= 0 or n_passages < config.worker_from_passages:
         return n_passages
-    batch = max(1, config.batch_size)
-    return min(n_passages, -(-(n_passages // 2) // batch) * batch)
+    return cut_on_batch(n_passages, 0.5, config.batch_size)
 
 
 def _mentions_in_worker(todo: list[tuple[str, str]], config: NlpConfig) -> tuple[list[dict], list[dict]]:
@@ -129,14 +129,8 @@ def extract_mentions(passages: pd.DataFrame, config: NlpConfig) -> tuple[pd.Data
     todo = [(pid, t) for pid, t in todo if len(t) <= nlp.max_length]
     cut = worker_cut(len(todo), config)
     if cut < len(todo):
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        # spawn: a clean interpreter that builds its own pipeline (no copy of this process's state)
-        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-            remote = pool.submit(_mentions_in_worker, todo[cut:], config)
-            rows = _pipe_mentions(nlp, todo[:cut], config, rejects)
-            remote_rows, remote_rejects = remote.result()
+        rows, (remote_rows, remote_rejects) = head_here_tail_in_worker(
+            todo, cut, lambda head: _pipe_mentions(nlp, head, config, rejects), _mentions_in_worker, config)
         rows += remote_rows
         rejects += remote_rejects
     else:

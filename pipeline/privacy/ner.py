@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 from threading import Lock
 
+from pipeline.parallel import cut_on_batch, head_here_tail_in_worker
 from pipeline.spacy_models import MODEL_NAME, load_french, run_components
 
 CHUNK_CHARS = 2000  # texts are cut at paragraph/line ends so NER batches stay small and even
@@ -47,7 +48,7 @@ def _piece_entities(nlp, pieces: list[str], batch_size: int) -> list[list[tuple[
             for doc in run_components(nlp, pieces, ["ner"], batch_size)]
 
 
-def _piece_entities_in_worker(model: str, pieces: list[str], batch_size: int) -> list[list[tuple[int, int, str]]]:
+def _piece_entities_in_worker(pieces: list[str], model: str, batch_size: int) -> list[list[tuple[int, int, str]]]:
     return _piece_entities(load_french(model), pieces, batch_size)
 
 
@@ -59,7 +60,7 @@ def worker_share(n_pieces: int, processes: int, batch_size: int) -> int:
     processes then see the batches of a single-process run, hence the same entities."""
     if processes < 2 or n_pieces < MIN_PIECES_FOR_A_WORKER:
         return n_pieces
-    return min(n_pieces, -(-int(n_pieces * 0.55) // batch_size) * batch_size)
+    return cut_on_batch(n_pieces, 0.55, batch_size)
 
 
 def entities_of(nlp, texts: list[str], batch_size: int = 32, processes: int = 1,
@@ -77,12 +78,9 @@ def entities_of(nlp, texts: list[str], batch_size: int = 32, processes: int = 1,
                 pieces.append(piece)
     cut = worker_share(len(pieces), processes, batch_size)
     if cut < len(pieces):
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-            remote = pool.submit(_piece_entities_in_worker, model, pieces[cut:], batch_size)
-            found = _piece_entities(nlp, pieces[:cut], batch_size) + remote.result()
+        here, there = head_here_tail_in_worker(pieces, cut, lambda head: _piece_entities(nlp, head, batch_size),
+                                               _piece_entities_in_worker, model, batch_size)
+        found = here + there
     else:
         found = _piece_entities(nlp, pieces, batch_size)
     result: list[list[tuple[int, int, str]]] = [[] for _ in texts]
