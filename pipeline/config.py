@@ -105,6 +105,7 @@ class TopicsConfig:
     n_representatives: int = 3  # representative items kept per topic
     refit_anchor_weight: float = 0.05  # refit: UMAP steered towards the previous topics of known items (0 = unsteered)
     match_min_score: float = 0.5  # refit: minimum combined centroid/member-overlap score to keep an old key
+    exact_neighbours_up_to: int = 50000  # UMAP gets exact cosine neighbours up to this many items (0 = pynndescent)
 
 
 @dataclass(frozen=True)

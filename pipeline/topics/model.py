@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import warnings
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -18,6 +19,7 @@ import pandas as pd
 from pipeline.config import TopicsConfig
 from pipeline.embeddings import EmbeddingCache, embed_with_cache
 from pipeline.topics.clustering import MAX_MIN_SAMPLES, OUTLIER, ClusterParams, cluster_params, guarded_hdbscan_class
+from pipeline.topics.neighbours import exact_cosine_knn, wants_exact
 
 TINY_CORPUS = 15  # below this many items no clustering is attempted: everything goes to "Divers"
 # Refit: UMAP is semi-supervised by the previous topics of the items seen before (UMAP's
@@ -171,11 +173,17 @@ def fit_topics(lemma_docs: list[str], embeddings: np.ndarray, config: TopicsConf
                          np.zeros(0), {}, None, None, None, [f"corpus_trop_petit: {n} éléments (< {TINY_CORPUS}), tout en Divers"])
     params = cluster_params(n, config)
     model = build_topic_model(params, config, make_backend(), n)
-    if anchor is not None and (np.asarray(anchor) != OUTLIER).any():
+    if wants_exact(n, getattr(config, "exact_neighbours_up_to", 0)):
+        model.umap_model.set_params(precomputed_knn=exact_cosine_knn(embeddings, params.n_neighbors))
+    anchored = anchor is not None and (np.asarray(anchor) != OUTLIER).any()
+    if anchored:
         model.umap_model.set_params(target_weight=getattr(config, "refit_anchor_weight", REFIT_ANCHOR_WEIGHT))
-        raw, _ = model.fit_transform(lemma_docs, embeddings=embeddings, y=np.asarray(anchor, dtype=int))
-    else:
-        raw, _ = model.fit_transform(lemma_docs, embeddings=embeddings)
+    with warnings.catch_warnings():
+        # exact neighbours come without a search index: UMAP warns that transform is unavailable,
+        # which is expected (update mode assigns new items by centroid, never by transform)
+        warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]", category=UserWarning)
+        raw, _ = model.fit_transform(lemma_docs, embeddings=embeddings,
+                                     y=np.asarray(anchor, dtype=int) if anchored else None)
     raw = np.asarray(raw)
     topic_ids = sorted(t for t in set(raw.tolist()) if t != OUTLIER)
     if not topic_ids:
