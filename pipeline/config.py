@@ -106,6 +106,7 @@ class TopicsConfig:
     refit_anchor_weight: float = 0.05  # refit: UMAP steered towards the previous topics of known items (0 = unsteered)
     match_min_score: float = 0.5  # refit: minimum combined centroid/member-overlap score to keep an old key
     exact_neighbours_up_to: int = 50000  # UMAP gets exact cosine neighbours up to this many items (0 = pynndescent)
+    worker_from_passages: int = 4000  # a fit of this many passages runs in a worker beside the mention models (0 = never)
 
 
 @dataclass(frozen=True)

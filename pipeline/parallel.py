@@ -3,8 +3,9 @@
 The same stage functions run either way; with ``executor: dask`` each partition is sent to a
 worker of a local cluster (``workers`` processes) or of an existing cluster (``scheduler``
 address), and the partial results are merged in partition order so the tables are identical
-to an in-process run. Also the two-process split of one large batch used by the NER and NLP stages
-(this process takes the head, a spawned worker the tail).
+to an in-process run. Also work shared with one spawned worker: the split of one large batch used by
+the NER and NLP stages (this process takes the head, the worker the tail), and the topic models
+fitted side by side.
 """
 from __future__ import annotations
 
@@ -20,15 +21,20 @@ def cut_on_batch(n_items: int, share: float, batch_size: int) -> int:
     return min(n_items, -(-int(n_items * share) // batch) * batch)
 
 
-def head_here_tail_in_worker(items: Sequence[Any], cut: int, here: Callable, worker: Callable, *worker_args):
-    """``(here(items[:cut]), worker(items[cut:], *worker_args))``, the second in a spawned worker process
-    (a clean interpreter that loads its own models) while this process computes the first."""
+def alongside_worker(here: Callable, worker: Callable, *worker_args):
+    """``(here(), worker(*worker_args))``, the second in a spawned worker process (a clean
+    interpreter that loads its own models) while this process computes the first."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        remote = pool.submit(worker, items[cut:], *worker_args)
-        return here(items[:cut]), remote.result()
+        remote = pool.submit(worker, *worker_args)
+        return here(), remote.result()
+
+
+def head_here_tail_in_worker(items: Sequence[Any], cut: int, here: Callable, worker: Callable, *worker_args):
+    """``(here(items[:cut]), worker(items[cut:], *worker_args))``, the second in a spawned worker process."""
+    return alongside_worker(lambda: here(items[:cut]), worker, items[cut:], *worker_args)
 
 
 def partition(items: Sequence[Any], size: int) -> list[Sequence[Any]]:

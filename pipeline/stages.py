@@ -133,7 +133,7 @@ def run_topics(ctx: StageContext) -> StageOutput:
     cache = _embedding_cache(ctx, embedder)
     tables = fit_topics(ctx.inputs["passages"], ctx.inputs["mentions"], ctx.inputs["axes"], ctx.inputs["contributions"],
                         ctx.previous if ctx.incremental else None, ctx.config.topics, embedder, cache,
-                        ctx.config.paths.models / "topics")
+                        ctx.config.paths.models / "topics", embedding=ctx.config.embedding)
     _save_embedding_cache(ctx, cache)
     rejects = tables.pop("rejects", None)
     id_col = rejects.columns[0] if rejects is not None and len(rejects.columns) else "id"

@@ -285,3 +285,28 @@ def test_mentions_embed_only_spans_and_their_cached_passages(embedder, tmp_path)
     out = model_topics("freins", items, None, TopicsConfig(), embedder, cache, tmp_path / "freins")
     assert set(cache.vectors) == {Cache.key(t) for t in list(mentions["text"]) + list(passages["text"])}
     assert len(out.assignments) == len(mentions)
+
+
+def test_passage_model_fitted_in_a_worker_gives_the_same_passage_tables(first_run, corpus, embedder, tmp_path):
+    """The worker route (forced from 1 passage) fits the same passage model, its cache entries come back."""
+    from pipeline.topics.french import Lemmatiser
+    from pipeline.topics.stage import passage_model_in_worker
+
+    config = TopicsConfig(worker_from_passages=1)
+    models = tmp_path / "topics"
+    assert passage_model_in_worker(len(corpus), models, config, embedder)
+    cache = EmbeddingCache(embedder.model_id)
+    axes = pd.DataFrame({"passage_id": corpus["passage_id"], "axis": "gouvernance"})
+    tables = run_topics(corpus, _mentions(corpus), axes, _contributions(), None, config, embedder, cache, models,
+                        embedding=EmbeddingConfig())
+    _, expected = first_run
+    pd.testing.assert_frame_equal(tables["passage_topics"], expected["passage_topics"])
+    passage_rows = lambda t: t[t["model"] == "passages"].reset_index(drop=True)  # noqa: E731
+    pd.testing.assert_frame_equal(passage_rows(tables["topics"]), passage_rows(expected["topics"]))
+    assert (models / "passages" / "registry.json").exists()
+    assert {EmbeddingCache.key(t) for t in corpus["text"]} <= set(cache.vectors)
+    saved = Lemmatiser.load(models / "lemmas.parquet")
+    assert len(saved.cached_entries(list(corpus["text"]))) == corpus["text"].nunique()
+    # the model is saved: the next run updates it in this process
+    assert not passage_model_in_worker(len(corpus), models, config, embedder)
+    assert not passage_model_in_worker(len(corpus), tmp_path / "none", TopicsConfig(), embedder)

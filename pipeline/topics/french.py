@@ -110,6 +110,10 @@ class Lemmatiser:
     def _keys(self, texts: Sequence[str]) -> list[str]:
         return [content_hash(self.version, strip_placeholders(t), n=20) for t in texts]
 
+    def cached_entries(self, texts: Sequence[str]) -> dict[str, tuple[str, str, str]]:
+        """The cache entries (by key) of those ``texts`` already lemmatised."""
+        return {k: self.cache[k] for k in self._keys(texts) if k in self.cache}
+
     def lemmatise(self, texts: Sequence[str]) -> tuple[list[str], list[str]]:
         """(lemma strings, aligned surface strings) for ``texts``, computing only uncached ones."""
         keys = self._keys(texts)

@@ -31,6 +31,10 @@ REFIT_ANCHOR_WEIGHT = 0.05
 # above config.outlier_similarity. Tuned on the evaluation: Divers 15.8 % -> 7.2 % on the 1k
 # benchmark, 5.0 % -> 4.4 % on République numérique, NMI unchanged (0.248 -> 0.247).
 MEMBER_QUANTILE = 0.1
+# HDBSCAN computes core distances in-process: its default (4 joblib/loky workers) leaves idle
+# workers behind for 300 s, and a process that fitted a model (the topics stage's passage worker)
+# then waits for them before it can exit. The distances are exact either way.
+HDBSCAN_JOBS = 1
 RELATIVE_MARGIN = 0.1
 
 
@@ -94,7 +98,8 @@ def build_topic_model(params: ClusterParams, config: TopicsConfig, backend, n_it
     umap_model = UMAP(n_neighbors=params.n_neighbors, n_components=params.n_components, min_dist=0.0,
                       metric="cosine", random_state=config.seed, init="spectral" if n_items >= 60 else "random")
     hdbscan_model = guarded_hdbscan_class()(min_cluster_size=params.min_cluster_size, min_samples=params.min_samples,
-                                             metric="euclidean", cluster_selection_method="eom", prediction_data=True)
+                                             metric="euclidean", cluster_selection_method="eom", prediction_data=True,
+                                             core_dist_n_jobs=HDBSCAN_JOBS)
     return BERTopic(embedding_model=backend, umap_model=umap_model, hdbscan_model=hdbscan_model,
                     vectorizer_model=build_vectorizer(n_items),
                     ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
@@ -241,7 +246,7 @@ def cluster_leftovers(embeddings: np.ndarray, min_cluster_size: int, config: Top
         points = UMAP(n_neighbors=min(15, n - 1), n_components=min(config.n_components, n - 2), min_dist=0.0,
                       metric="cosine", random_state=config.seed).fit_transform(embeddings)
     settings = dict(min_cluster_size=min_cluster_size, min_samples=int(np.clip(min_cluster_size // 2, 1, MAX_MIN_SAMPLES)),
-                    metric="euclidean")
+                    metric="euclidean", core_dist_n_jobs=HDBSCAN_JOBS)
     labels = hdbscan.HDBSCAN(**settings).fit_predict(points.astype(np.float64))
     if (labels == OUTLIER).all() and typical_floor is not None:
         single = hdbscan.HDBSCAN(allow_single_cluster=True, **settings).fit_predict(points.astype(np.float64))

@@ -5,10 +5,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.config import TopicsConfig
-from pipeline.embeddings import EmbeddingCache
+from pipeline.config import EmbeddingConfig, TopicsConfig
+from pipeline.embeddings import EmbeddingCache, get_embedder
+from pipeline.parallel import alongside_worker
 from pipeline.schemas import empty, validate
 from pipeline.topics.french import Lemmatiser
+from pipeline.topics.registry import Registry
 from pipeline.topics.themes import ModelOutput, model_topics
 
 MENTION_MODELS = {"freins": "frein", "cas_usage": "cas_usage"}
@@ -75,14 +77,59 @@ def cross_tables(passage_topics: pd.DataFrame, mention_topics: pd.DataFrame, men
     return out
 
 
+def passage_model_in_worker(n_passages: int, models_dir: Path, config: TopicsConfig, embedder) -> bool:
+    """Whether the passage model is fitted in a worker beside the mention models: a fit (no saved
+    model, a refit, or another embedder) of at least ``config.worker_from_passages`` passages.
+    An update assigns by centroid in seconds: not worth a process."""
+    if config.worker_from_passages <= 0 or n_passages < config.worker_from_passages:
+        return False
+    registry = Registry.load(Path(models_dir) / "passages")
+    return registry is None or config.refit or registry.embedder_id != embedder.model_id
+
+
+def _passage_model_job(items: pd.DataFrame, previous: pd.DataFrame | None, config: TopicsConfig,
+                       embedding: EmbeddingConfig, vectors: dict, lemma_entries: dict, model_dir: Path):
+    """In the worker: the passage model, plus the embeddings and lemmas it computed or used (for the caches)."""
+    embedder = get_embedder(embedding)
+    cache = EmbeddingCache(embedder.model_id, dict(vectors))
+    lemmatiser = Lemmatiser(dict(lemma_entries))
+    output = model_topics("passages", items, previous, config, embedder, cache, model_dir, lemmatiser)
+    computed = {k: v for k, v in cache.vectors.items() if k not in vectors}
+    return output, computed, {k: lemmatiser.cache[k] for k in lemmatiser.used & set(lemmatiser.cache)}
+
+
+def _passage_model_beside(items: pd.DataFrame, previous: pd.DataFrame | None, config: TopicsConfig,
+                          embedding: EmbeddingConfig, cache: EmbeddingCache | None, lemmatiser: Lemmatiser,
+                          model_dir: Path, fit_here):
+    """``(fit_here(), passage model output)``, the passage model fitted in a spawned worker meanwhile.
+
+    The worker gets the cached vectors and lemmas of the passages, and sends back what it computed,
+    merged here into ``cache`` and ``lemmatiser`` so that the caches are saved as in one process."""
+    texts = items["text"].astype(str).tolist()
+    vectors = {}
+    if cache is not None:
+        vectors = {k: cache.vectors[k] for k in map(EmbeddingCache.key, texts) if k in cache.vectors}
+    lemma_entries = lemmatiser.cached_entries(texts)
+    here, (output, computed, used) = alongside_worker(
+        fit_here, _passage_model_job, items, previous, config, embedding, vectors, lemma_entries, model_dir)
+    if cache is not None:
+        cache.vectors.update(computed)
+        cache.misses += len(computed)
+    lemmatiser.cache.update(used)
+    lemmatiser.used |= set(used)
+    return here, output
+
+
 def run_topics(passages: pd.DataFrame, mentions: pd.DataFrame | None, axes: pd.DataFrame | None,
                contributions: pd.DataFrame | None, previous: dict[str, pd.DataFrame] | None,
                config: TopicsConfig, embedder, cache: EmbeddingCache | None,
-               models_dir: Path) -> dict[str, pd.DataFrame]:
+               models_dir: Path, embedding: EmbeddingConfig | None = None) -> dict[str, pd.DataFrame]:
     """Fit or update the three topic models and return validated tables plus ``rejects`` (id, reason).
 
     ``models_dir`` holds one sub-folder per model (``passages``, ``freins``, ``cas_usage``);
-    update mode is used when a saved model exists and ``config.refit`` is false.
+    update mode is used when a saved model exists and ``config.refit`` is false. Given the
+    ``embedding`` configuration, a large passage fit runs in a worker process while this one fits
+    the mention models (see ``passage_model_in_worker``); the tables are the same either way.
     """
     models_dir = Path(models_dir)
     lemmas_file = models_dir / "lemmas.parquet"
@@ -90,13 +137,26 @@ def run_topics(passages: pd.DataFrame, mentions: pd.DataFrame | None, axes: pd.D
     outputs: dict[str, ModelOutput] = {}
     rejects: list[tuple[str, str]] = []
     items = passages[["passage_id", "text"]].rename(columns={"passage_id": "item_id"})
-    outputs["passages"] = model_topics("passages", items, _previous_assignments(previous, "passages"), config,
-                                       embedder, cache, models_dir / "passages", lemmatiser)
-    for model, kind in MENTION_MODELS.items():
-        items, orphans = mention_items(mentions, passages, kind)
+    previous_passages = _previous_assignments(previous, "passages")
+
+    def mention_models() -> dict[str, tuple[ModelOutput, list]]:
+        done = {}
+        for model, kind in MENTION_MODELS.items():
+            mention_rows, orphans = mention_items(mentions, passages, kind)
+            done[model] = (model_topics(model, mention_rows, _previous_assignments(previous, model), config,
+                                        embedder, cache, models_dir / model, lemmatiser), orphans)
+        return done
+
+    if embedding is not None and passage_model_in_worker(len(items), models_dir, config, embedder):
+        by_mentions, outputs["passages"] = _passage_model_beside(
+            items, previous_passages, config, embedding, cache, lemmatiser, models_dir / "passages", mention_models)
+    else:
+        outputs["passages"] = model_topics("passages", items, previous_passages, config, embedder, cache,
+                                           models_dir / "passages", lemmatiser)
+        by_mentions = mention_models()
+    for model, (output, orphans) in by_mentions.items():
+        outputs[model] = output
         rejects += orphans
-        outputs[model] = model_topics(model, items, _previous_assignments(previous, model), config,
-                                      embedder, cache, models_dir / model, lemmatiser)
     lemmatiser.save(lemmas_file)
     for out in outputs.values():
         rejects += out.rejects
