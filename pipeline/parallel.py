@@ -9,9 +9,12 @@ fitted side by side.
 """
 from __future__ import annotations
 
+import logging
 from typing import Any, Callable, Sequence
 
 from pipeline.config import ExecutionConfig
+
+LOGGER = logging.getLogger(__name__)
 
 
 def cut_on_batch(n_items: int, share: float, batch_size: int) -> int:
@@ -23,13 +26,24 @@ def cut_on_batch(n_items: int, share: float, batch_size: int) -> int:
 
 def alongside_worker(here: Callable, worker: Callable, *worker_args):
     """``(here(), worker(*worker_args))``, the second in a spawned worker process (a clean
-    interpreter that loads its own models) while this process computes the first."""
+    interpreter that loads its own models) while this process computes the first.
+
+    A worker that dies (killed, out of memory) costs time, not the run: its share is then computed
+    in this process, with a warning. An exception raised by ``worker`` itself is raised here.
+    """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         remote = pool.submit(worker, *worker_args)
-        return here(), remote.result()
+        local = here()
+        try:
+            return local, remote.result()
+        except BrokenProcessPool as exc:
+            LOGGER.warning("worker process of %s died (%s); its share is computed in this process",
+                           getattr(worker, "__name__", worker), exc)
+    return local, worker(*worker_args)
 
 
 def head_here_tail_in_worker(items: Sequence[Any], cut: int, here: Callable, worker: Callable, *worker_args):
