@@ -84,21 +84,27 @@ def run_segment(ctx: StageContext) -> StageOutput:
 
 def run_nlp(ctx: StageContext) -> StageOutput:
     from pipeline.nlp import actor_links, extract_mentions
+    from pipeline.nlp.stage import extract_mentions_and_lemmas
 
     passages = ctx.inputs["passages"]
     previous = ctx.previous.get("mentions") if ctx.incremental else None
     done_table = ctx.previous.get("_nlp_done") if ctx.incremental else None
     done = set(done_table["passage_id"]) if done_table is not None and not done_table.empty else set()
     todo = passages[~passages["passage_id"].isin(done)]
+    topic_lemmas: dict = {}
     if ctx.config.execution.executor == "local":
-        mentions, rejects = extract_mentions(todo, ctx.config.nlp)
+        mentions, rejects = extract_mentions(todo, ctx.config.nlp, topic_lemmas)
     else:
         from pipeline.parallel import map_partitions, partition
 
         parts = partition(todo.reset_index(drop=True), ctx.config.execution.partition_size * 10)
-        results = map_partitions(extract_mentions, parts, ctx.config.execution, config=ctx.config.nlp)
+        results = map_partitions(extract_mentions_and_lemmas, parts, ctx.config.execution, config=ctx.config.nlp)
         mentions = pd.concat([r[0] for r in results], ignore_index=True) if results else extract_mentions(todo, ctx.config.nlp)[0]
         rejects = pd.concat([r[1] for r in results], ignore_index=True) if results else pd.DataFrame(columns=["passage_id", "reason"])
+        for result in results:
+            for key, entry in result[2].items():
+                topic_lemmas.setdefault(key, entry)
+    _store_topic_lemmas(ctx, topic_lemmas)
     current = set(passages["passage_id"])
     if done and previous is not None:
         mentions = pd.concat([previous[previous["passage_id"].isin(current)], mentions], ignore_index=True)
@@ -108,6 +114,21 @@ def run_nlp(ctx: StageContext) -> StageOutput:
     links = actor_links(mentions, passages)
     return StageOutput({"mentions": mentions, "actor_links": links, "_nlp_done": done_now},
                        _rejects(rejects, "passage_id"), len(passages), len(todo))
+
+
+def _store_topic_lemmas(ctx: StageContext, entries: dict) -> None:
+    """Add the passages' topic lemmas found by the NLP parse to the topics stage's lemma cache."""
+    from pipeline.topics.french import Lemmatiser
+
+    if not entries:
+        return
+    path = ctx.config.paths.models / "topics" / "lemmas.parquet"
+    lemmatiser = Lemmatiser.load(path)
+    new = {k: v for k, v in entries.items() if k not in lemmatiser.cache}
+    if new:
+        lemmatiser.cache.update(new)
+        lemmatiser.used = set(lemmatiser.cache)  # keep every entry: the topics stage prunes the cache itself
+        lemmatiser.save(path)
 
 
 def run_classify(ctx: StageContext) -> StageOutput:

@@ -1,11 +1,11 @@
 """Work of later stages done early, in a child process, while the NLP stage runs.
 
-The NLP stage keeps one core busy (spaCy runs single-threaded). Meanwhile a child process fills
-the two row-level caches that the next stages read: passage embeddings (classify, topics) and
-the topic lemmatiser's passage lemmas (topics). Both caches are content-addressed and written
-atomically, so the later stages find the same values they would have computed, and a warm-up
-that dies or is killed costs nothing but the time it saved. Small runs skip it: starting a
-process and loading the models takes longer than the work.
+While the NLP stage parses, a child process fills the row-level cache that the next stages read
+first: passage embeddings (classify, topics). The cache is content-addressed and written
+atomically, so the later stages find the values they would have computed, and a warm-up that
+dies or is killed costs nothing but the time it saved. Small runs skip it: starting a process and
+loading the model takes longer than the work. (The topic lemmas of the passages need no warm-up:
+the NLP parse gives them, see :mod:`pipeline.nlp.topic_lemmas`.)
 """
 from __future__ import annotations
 
@@ -25,10 +25,9 @@ MIN_PASSAGES = 2000
 
 @dataclass(frozen=True)
 class WarmUpJob:
-    """What the child process needs: where the caches live and which texts to prepare."""
+    """What the child process needs: where the cache lives and which texts to embed."""
 
     embeddings_dir: Path
-    lemmas_file: Path
     embedding: EmbeddingConfig
     texts: tuple[str, ...]
 
@@ -40,30 +39,21 @@ def passages_to_warm(passages: pd.DataFrame) -> list[str]:
 
 
 def warm_caches(job: WarmUpJob) -> dict[str, int]:
-    """Embed the texts missing from the embedding cache and lemmatise those missing from the topic
-    lemma cache; write both caches atomically. Returns how many texts each step computed."""
+    """Embed the texts missing from the embedding cache and write it atomically. Returns how many
+    texts were embedded."""
     from pipeline.embeddings import EmbeddingCache, embed_with_cache, get_embedder
-    from pipeline.topics.french import Lemmatiser
 
-    texts = list(job.texts)
     embedder = get_embedder(job.embedding)
     cache = EmbeddingCache.load(job.embeddings_dir, embedder.model_id)
-    embed_with_cache(texts, embedder, cache)
+    embed_with_cache(list(job.texts), embedder, cache)
     if cache.misses:
         cache.save(job.embeddings_dir)
-    lemmatiser = Lemmatiser.load(job.lemmas_file)
-    known = set(lemmatiser.cache)
-    lemmatiser.used |= known  # keep every entry: the topics stage prunes the cache itself
-    lemmatiser.lemmatise(texts)
-    computed = len(set(lemmatiser.cache) - known)
-    if computed:
-        lemmatiser.save(job.lemmas_file)
-    return {"embedded": cache.misses, "lemmatised": computed}
+    return {"embedded": cache.misses}
 
 
 def _child(job: WarmUpJob) -> None:
     counts = warm_caches(job)
-    LOGGER.info("warm-up: %(embedded)d passages embedded, %(lemmatised)d lemmatised", counts)
+    LOGGER.info("warm-up: %(embedded)d passages embedded", counts)
 
 
 class WarmUp:
@@ -110,6 +100,5 @@ def start_for_run(config, passages: pd.DataFrame, stage_names: set[str]) -> Warm
     path = EmbeddingCache.file_for(config.paths.processed / "embeddings", get_embedder(config.embedding).model_id)
     cached = set(pd.read_parquet(path, columns=["text_hash"])["text_hash"]) if path.exists() else set()
     missing = sum(EmbeddingCache.key(t) not in cached for t in texts)
-    job = WarmUpJob(config.paths.processed / "embeddings", config.paths.models / "topics" / "lemmas.parquet",
-                    config.embedding, tuple(texts))
+    job = WarmUpJob(config.paths.processed / "embeddings", config.embedding, tuple(texts))
     return WarmUp.start(job, missing, config.execution.warm_up_min_passages)

@@ -85,10 +85,12 @@ def test_worker_cut_gives_half_of_a_large_batch_to_a_worker():
 def test_a_worker_process_finds_the_same_mentions(dev_passages):
     from pipeline.nlp.stage import worker_cut
 
-    single, _ = extract_mentions(dev_passages, NlpConfig(batch_size=8))
+    single_lemmas, split_lemmas = {}, {}
+    single, _ = extract_mentions(dev_passages, NlpConfig(batch_size=8), single_lemmas)
     split_config = NlpConfig(batch_size=8, worker_from_passages=10)
     assert worker_cut(len(dev_passages), split_config) == 24  # the worker parses the second half
-    split, rejects = extract_mentions(dev_passages, split_config)
+    split, rejects = extract_mentions(dev_passages, split_config, split_lemmas)
     assert set(split["passage_id"]) & set(dev_passages["passage_id"].iloc[24:])  # its rows came back
     pd.testing.assert_frame_equal(single.reset_index(drop=True), split.reset_index(drop=True))
     assert rejects.empty
+    assert split_lemmas == single_lemmas and len(single_lemmas) >= 40  # the worker's topic lemmas came back

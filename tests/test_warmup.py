@@ -3,12 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from pipeline.config import EmbeddingConfig
 from pipeline.embeddings import EmbeddingCache, get_embedder
-from pipeline.topics import french
-from pipeline.topics.french import Lemmatiser
 from pipeline.warmup import WarmUp, WarmUpJob, passages_to_warm, warm_caches
 
 TEXTS = ["Nous ne disposons pas des données de consommation énergétique des écoles.",
@@ -22,39 +19,29 @@ def test_passages_to_warm_skips_empty_and_repeated_texts():
     assert passages_to_warm(passages) == [TEXTS[0], TEXTS[1]]
 
 
-def test_warm_caches_fill_what_the_stages_read(tmp_path, monkeypatch):
-    lemmas_file = tmp_path / "models" / "topics" / "lemmas.parquet"
-    older = Lemmatiser()
-    older.lemmatise(["Une contribution plus ancienne sur les déchets ménagers."])
-    older.save(lemmas_file)
-    job = WarmUpJob(tmp_path / "embeddings", lemmas_file, EmbeddingConfig(), tuple(TEXTS))
-    assert warm_caches(job) == {"embedded": len(TEXTS), "lemmatised": len(TEXTS)}
+def test_warm_caches_fill_what_the_stages_read(tmp_path):
+    job = WarmUpJob(tmp_path / "embeddings", EmbeddingConfig(), tuple(TEXTS))
+    assert warm_caches(job) == {"embedded": len(TEXTS)}
 
     embedder = get_embedder(EmbeddingConfig())
     cache = EmbeddingCache.load(tmp_path / "embeddings", embedder.model_id)
     expected = embedder.encode(TEXTS)  # the same set of texts, as the classify stage embeds them
     assert np.array_equal(np.vstack([cache.vectors[EmbeddingCache.key(t)] for t in TEXTS]), expected)
-
-    monkeypatch.setattr(french, "_lemma_docs", lambda texts: pytest.fail(f"lemmatised again: {texts}"))
-    loaded = Lemmatiser.load(lemmas_file)
-    lemmas, _ = loaded.lemmatise(TEXTS + ["Une contribution plus ancienne sur les déchets ménagers."])
-    assert "donnée" in lemmas[0].split() and "déchet" in lemmas[-1].split()  # older entries are kept
-    assert warm_caches(job) == {"embedded": 0, "lemmatised": 0}  # nothing left to do
+    assert warm_caches(job) == {"embedded": 0}  # nothing left to do
 
 
 def test_small_runs_start_no_process(tmp_path):
-    job = WarmUpJob(tmp_path / "embeddings", tmp_path / "lemmas.parquet", EmbeddingConfig(), tuple(TEXTS))
+    job = WarmUpJob(tmp_path / "embeddings", EmbeddingConfig(), tuple(TEXTS))
     warm_up = WarmUp.start(job, n_missing=len(TEXTS), min_passages=2000)
     assert warm_up.process is None and warm_up.join() is False
     assert not (tmp_path / "embeddings").exists()
 
 
 def test_a_failing_warm_up_is_reported_and_leaves_no_cache(tmp_path, caplog):
-    job = WarmUpJob(tmp_path / "embeddings", tmp_path / "lemmas.parquet", EmbeddingConfig(model=str(tmp_path / "absent")),
-                    tuple(TEXTS))
+    job = WarmUpJob(tmp_path / "embeddings", EmbeddingConfig(model=str(tmp_path / "absent")), tuple(TEXTS))
     warm_up = WarmUp.start(job, n_missing=len(TEXTS), min_passages=1)
     assert warm_up.process is not None
     with caplog.at_level("WARNING"):
         assert warm_up.join() is False
     assert "warm-up process ended with code" in caplog.text
-    assert not (tmp_path / "embeddings").exists() and not (tmp_path / "lemmas.parquet").exists()
+    assert not (tmp_path / "embeddings").exists()

@@ -8,11 +8,12 @@ from spacy.language import Language
 from pipeline.config import NlpConfig
 from pipeline.spacy_models import load_french
 # Importing the modules registers the factories with spaCy.
-from pipeline.nlp import actors, barriers, repairs, use_case_filter, use_cases  # noqa: F401
+from pipeline.nlp import actors, barriers, repairs, topic_lemmas, use_case_filter, use_cases  # noqa: F401
 from pipeline.nlp.spans import register_extensions
 
 # ``cas_usage_filter`` (learned, use_case_filter.py) checks the rule use cases before the linker.
-COMPONENTS = ("token_repairs", "acteur_gazetteer", "frein_detector", "cas_usage_detector", "cas_usage_filter",
+# ``topic_lemmas`` reads POS and lemmas for the topics stage before ``token_repairs`` changes any.
+COMPONENTS = ("topic_lemmas", "token_repairs", "acteur_gazetteer", "frein_detector", "cas_usage_detector", "cas_usage_filter",
               "frein_cas_usage_linker")
 
 

@@ -12,6 +12,7 @@ from pipeline.config import NlpConfig
 from pipeline.ids import content_hash
 from pipeline.nlp.build import build_nlp
 from pipeline.nlp.spans import KINDS
+from pipeline.nlp.topic_lemmas import topic_lemma_entry
 from pipeline.parallel import cut_on_batch, head_here_tail_in_worker
 from pipeline.schemas import SCHEMAS, empty, validate
 
@@ -79,16 +80,26 @@ def worker_cut(n_passages: int, config: NlpConfig) -> int:
     return cut_on_batch(n_passages, 0.5, config.batch_size)
 
 
-def _mentions_in_worker(todo: list[tuple[str, str]], config: NlpConfig) -> tuple[list[dict], list[dict]]:
+def _mentions_in_worker(todo: list[tuple[str, str]], config: NlpConfig) -> tuple[list[dict], list[dict], dict]:
     rejects: list[dict] = []
-    rows = _pipe_mentions(build_nlp(config), todo, config, rejects)
-    return rows, rejects
+    lemmas: dict = {}
+    rows = _pipe_mentions(build_nlp(config), todo, config, rejects, lemmas)
+    return rows, rejects, lemmas
 
 
-def _pipe_mentions(nlp, todo: list[tuple[str, str]], config: NlpConfig, rejects: list[dict]) -> list[dict]:
+def _pipe_mentions(nlp, todo: list[tuple[str, str]], config: NlpConfig, rejects: list[dict],
+                   topic_lemmas: dict) -> list[dict]:
     """Mention rows of ``todo`` through one ``nlp.pipe`` stream (so that ``n_process`` workers start
-    once). When a batch fails, its passages are retried one by one (a passage that still fails is
-    rejected with the error message) and the stream resumes after it."""
+    once); the topic lemma entries the parse gave are added to ``topic_lemmas``. When a batch fails,
+    its passages are retried one by one (a passage that still fails is rejected with the error
+    message) and the stream resumes after it."""
+
+    def keep(doc: Doc, pid: str) -> list[dict]:
+        found = topic_lemma_entry(doc)
+        if found is not None:
+            topic_lemmas.setdefault(*found)
+        return doc_mentions(doc, pid)
+
     rows: list[dict] = []
     batch_size = max(1, config.batch_size)
     n_process = worker_count(config.n_process, len(todo))
@@ -98,27 +109,31 @@ def _pipe_mentions(nlp, todo: list[tuple[str, str]], config: NlpConfig, rejects:
         try:
             docs = nlp.pipe((t for _, t in remaining), batch_size=batch_size, n_process=n_process)
             for pid, doc in zip((pid for pid, _ in remaining), docs):
-                rows += doc_mentions(doc, pid)
+                rows += keep(doc, pid)
                 position += 1
         except Exception as exc:  # noqa: BLE001 - isolate the passage that breaks the batch
             LOGGER.warning("nlp batch failed at passage %s (%s: %s); retrying its passages one by one",
                            todo[position][0], type(exc).__name__, exc)
             for pid, text in todo[position:position + batch_size]:
                 try:
-                    rows += doc_mentions(nlp(text), pid)
+                    rows += keep(nlp(text), pid)
                 except Exception as exc:  # noqa: BLE001
                     rejects.append({"passage_id": pid, "reason": f"nlp failed: {type(exc).__name__}: {exc}"})
             position += batch_size
     return rows
 
 
-def extract_mentions(passages: pd.DataFrame, config: NlpConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+def extract_mentions(passages: pd.DataFrame, config: NlpConfig,
+                     topic_lemmas: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Barriers, use cases and actors of each passage, as (mentions, rejects).
 
     Offsets are character offsets in ``passages.text``. Each passage is processed on its own (no
     corpus-level state), so any subset can be processed incrementally. A batch that fails is
     retried passage by passage; a passage that still fails is rejected with the error message.
+    ``topic_lemmas``, when given, receives the topic lemma cache entries of the parsed passages
+    (see :mod:`pipeline.nlp.topic_lemmas`).
     """
+    topic_lemmas = {} if topic_lemmas is None else topic_lemmas
     missing = {"passage_id", "text"} - set(passages.columns)
     if missing:
         raise ValueError(f"passages: missing column(s) {sorted(missing)}")
@@ -129,14 +144,24 @@ def extract_mentions(passages: pd.DataFrame, config: NlpConfig) -> tuple[pd.Data
     todo = [(pid, t) for pid, t in todo if len(t) <= nlp.max_length]
     cut = worker_cut(len(todo), config)
     if cut < len(todo):
-        rows, (remote_rows, remote_rejects) = head_here_tail_in_worker(
-            todo, cut, lambda head: _pipe_mentions(nlp, head, config, rejects), _mentions_in_worker, config)
+        rows, (remote_rows, remote_rejects, remote_lemmas) = head_here_tail_in_worker(
+            todo, cut, lambda head: _pipe_mentions(nlp, head, config, rejects, topic_lemmas), _mentions_in_worker,
+            config)
         rows += remote_rows
         rejects += remote_rejects
+        for key, entry in remote_lemmas.items():
+            topic_lemmas.setdefault(key, entry)
     else:
-        rows = _pipe_mentions(nlp, todo, config, rejects)
+        rows = _pipe_mentions(nlp, todo, config, rejects, topic_lemmas)
     mentions = pd.DataFrame(rows, columns=[c.name for c in SCHEMAS["mentions"].columns]) if rows else empty("mentions")
     return validate(mentions, "mentions"), pd.DataFrame(rejects, columns=REJECT_COLUMNS).astype("string")
+
+
+def extract_mentions_and_lemmas(passages: pd.DataFrame, config: NlpConfig) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """``extract_mentions`` plus the topic lemma entries of the passages (one partition of a Dask run)."""
+    topic_lemmas: dict = {}
+    mentions, rejects = extract_mentions(passages, config, topic_lemmas)
+    return mentions, rejects, topic_lemmas
 
 
 def actor_links(mentions: pd.DataFrame, passages: pd.DataFrame) -> pd.DataFrame:

@@ -110,6 +110,20 @@ class Lemmatiser:
     def _keys(self, texts: Sequence[str]) -> list[str]:
         return [content_hash(self.version, strip_placeholders(t), n=20) for t in texts]
 
+    def entry(self, doc) -> tuple[str, str, str]:
+        """The cache entry of a doc carrying POS and lemmas: (lemmas, surface forms, encoded phrases)."""
+        kept = [t for t in doc if self._keep(t)]
+        return (" ".join(t.lemma_.lower().replace(" ", "-") for t in kept),
+                " ".join(t.text.lower().replace("’", "'") for t in kept),
+                encode(extract_phrases(doc, self._keep)))
+
+    def entry_of_parsed(self, doc) -> tuple[str, tuple[str, str, str]] | None:
+        """(key, entry) of a passage parsed elsewhere with the same POS and lemma components (the NLP
+        stage), or None when its text holds placeholders (lemmatised here without them, see ``lemmatise``)."""
+        if _PLACEHOLDER.search(doc.text):
+            return None
+        return self._keys([doc.text])[0], self.entry(doc)
+
     def cached_entries(self, texts: Sequence[str]) -> dict[str, tuple[str, str, str]]:
         """The cache entries (by key) of those ``texts`` already lemmatised."""
         return {k: self.cache[k] for k in self._keys(texts) if k in self.cache}
@@ -125,10 +139,7 @@ class Lemmatiser:
                 todo[key] = text
         if todo:
             for key, doc in zip(todo, _lemma_docs(list(todo.values()))):
-                kept = [t for t in doc if self._keep(t)]
-                self.cache[key] = (" ".join(t.lemma_.lower().replace(" ", "-") for t in kept),
-                                   " ".join(t.text.lower().replace("’", "'") for t in kept),
-                                   encode(extract_phrases(doc, self._keep)))
+                self.cache[key] = self.entry(doc)
         return [self.cache[k][0] for k in keys], [self.cache[k][1] for k in keys]
 
     def phrases(self, texts: Sequence[str]) -> list[list[tuple[str, str]]]:
