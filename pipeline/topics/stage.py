@@ -11,7 +11,7 @@ from pipeline.parallel import alongside_worker
 from pipeline.schemas import empty, validate
 from pipeline.topics.french import Lemmatiser
 from pipeline.topics.registry import Registry
-from pipeline.topics.themes import ModelOutput, model_topics
+from pipeline.topics.themes import ModelOutput, model_topics, usable_items
 
 MENTION_MODELS = {"freins": "frein", "cas_usage": "cas_usage"}
 
@@ -88,9 +88,11 @@ def passage_model_in_worker(n_passages: int, models_dir: Path, config: TopicsCon
 
 
 def _passage_model_job(items: pd.DataFrame, previous: pd.DataFrame | None, config: TopicsConfig,
-                       embedding: EmbeddingConfig, vectors: dict, lemma_entries: dict, model_dir: Path):
-    """In the worker: the passage model, plus the embeddings and lemmas it computed or used (for the caches)."""
-    embedder = get_embedder(embedding)
+                       embedder_or_config, vectors: dict, lemma_entries: dict, model_dir: Path):
+    """The passage model on its own caches (the given vectors and lemmas), and the cache entries it
+    computed or used. Runs in a worker (given the embedding configuration) or in this process."""
+    embedder = (get_embedder(embedder_or_config) if isinstance(embedder_or_config, EmbeddingConfig)
+                else embedder_or_config)
     cache = EmbeddingCache(embedder.model_id, dict(vectors))
     lemmatiser = Lemmatiser(dict(lemma_entries))
     output = model_topics("passages", items, previous, config, embedder, cache, model_dir, lemmatiser)
@@ -98,20 +100,27 @@ def _passage_model_job(items: pd.DataFrame, previous: pd.DataFrame | None, confi
     return output, computed, {k: lemmatiser.cache[k] for k in lemmatiser.used & set(lemmatiser.cache)}
 
 
-def _passage_model_beside(items: pd.DataFrame, previous: pd.DataFrame | None, config: TopicsConfig,
-                          embedding: EmbeddingConfig, cache: EmbeddingCache | None, lemmatiser: Lemmatiser,
-                          model_dir: Path, fit_here):
-    """``(fit_here(), passage model output)``, the passage model fitted in a spawned worker meanwhile.
-
-    The worker gets the cached vectors and lemmas of the passages, and sends back what it computed,
-    merged here into ``cache`` and ``lemmatiser`` so that the caches are saved as in one process."""
-    texts = items["text"].astype(str).tolist()
+def _passage_model_apart(items: pd.DataFrame, previous: pd.DataFrame | None, config: TopicsConfig, embedder,
+                         embedding: EmbeddingConfig | None, cache: EmbeddingCache | None, lemmatiser: Lemmatiser,
+                         model_dir: Path, mention_models):
+    """``(mention_models(), passage model output)``: the passage model works on its own copy of the
+    caches (the passages' vectors and lemmas), in a spawned worker when ``embedding`` is given, else
+    before ``mention_models`` in this process. Either way the mention models see the caches as they
+    were, and what the passage model computed is merged afterwards: the tables do not depend on
+    where it ran."""
+    texts = usable_items(items)[0]["text"].astype(str).tolist()
+    lemmatiser.lemmatise(texts)  # the few the NLP stage left (placeholders), here where spaCy is loaded
+    lemma_entries = lemmatiser.cached_entries(texts)
     vectors = {}
     if cache is not None:
         vectors = {k: cache.vectors[k] for k in map(EmbeddingCache.key, texts) if k in cache.vectors}
-    lemma_entries = lemmatiser.cached_entries(texts)
-    here, (output, computed, used) = alongside_worker(
-        fit_here, _passage_model_job, items, previous, config, embedding, vectors, lemma_entries, model_dir)
+    job = (items, previous, config, embedding if embedding is not None else embedder, vectors, lemma_entries,
+           model_dir)
+    if embedding is not None:
+        here, (output, computed, used) = alongside_worker(mention_models, _passage_model_job, *job)
+    else:
+        output, computed, used = _passage_model_job(*job)
+        here = mention_models()
     if cache is not None:
         cache.vectors.update(computed)
         cache.misses += len(computed)
@@ -147,13 +156,10 @@ def run_topics(passages: pd.DataFrame, mentions: pd.DataFrame | None, axes: pd.D
                                         embedder, cache, models_dir / model, lemmatiser), orphans)
         return done
 
-    if embedding is not None and passage_model_in_worker(len(items), models_dir, config, embedder):
-        by_mentions, outputs["passages"] = _passage_model_beside(
-            items, previous_passages, config, embedding, cache, lemmatiser, models_dir / "passages", mention_models)
-    else:
-        outputs["passages"] = model_topics("passages", items, previous_passages, config, embedder, cache,
-                                           models_dir / "passages", lemmatiser)
-        by_mentions = mention_models()
+    in_worker = embedding is not None and passage_model_in_worker(len(items), models_dir, config, embedder)
+    by_mentions, outputs["passages"] = _passage_model_apart(
+        items, previous_passages, config, embedder, embedding if in_worker else None, cache, lemmatiser,
+        models_dir / "passages", mention_models)
     for model, (output, orphans) in by_mentions.items():
         outputs[model] = output
         rejects += orphans

@@ -178,15 +178,20 @@ def _label_topics(registry: Registry, keys: list[str], lemmas: list[str], surfac
             entry.label = labels[entry.key]
 
 
+def usable_items(items: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Items as a model sees them (distinct ids, sorted by id, non-blank text) and the ids of blank ones."""
+    items = items.drop_duplicates("item_id").sort_values("item_id", kind="stable").reset_index(drop=True)
+    blank = items["text"].astype("string").fillna("").str.strip() == ""
+    return items[~blank].reset_index(drop=True), list(items.loc[blank, "item_id"])
+
+
 def model_topics(model: str, items: pd.DataFrame, previous: pd.DataFrame | None, config: TopicsConfig,
                  embedder, cache: EmbeddingCache | None, model_dir: Path | None,
                  lemmatiser: Lemmatiser | None = None) -> ModelOutput:
     """Themes of ``items`` (columns item_id, text) for one model: fit, refit or update per config and saved state."""
     lemmatiser = lemmatiser or Lemmatiser()
-    items = items.drop_duplicates("item_id").sort_values("item_id", kind="stable").reset_index(drop=True)
-    blank = items["text"].astype("string").fillna("").str.strip() == ""
-    rejects = [(i, f"texte_vide: élément sans texte ({model})") for i in items.loc[blank, "item_id"]]
-    items = items[~blank].reset_index(drop=True)
+    items, blank_ids = usable_items(items)
+    rejects = [(i, f"texte_vide: élément sans texte ({model})") for i in blank_ids]
     ids, texts = items["item_id"].astype(str).tolist(), items["text"].astype(str).tolist()
     contexts = items["context"].astype(str).tolist() if "context" in items else None
     emb = embed_with_cache(texts, embedder, cache) if texts else np.zeros((0, 1), np.float32)
