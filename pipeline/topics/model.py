@@ -31,11 +31,11 @@ REFIT_ANCHOR_WEIGHT = 0.05
 # above config.outlier_similarity. Tuned on the evaluation: Divers 15.8 % -> 7.2 % on the 1k
 # benchmark, 5.0 % -> 4.4 % on République numérique, NMI unchanged (0.248 -> 0.247).
 MEMBER_QUANTILE = 0.1
+RELATIVE_MARGIN = 0.1
 # HDBSCAN computes core distances in-process: its default (4 joblib/loky workers) leaves idle
 # workers behind for 300 s, and a process that fitted a model (the topics stage's passage worker)
 # then waits for them before it can exit. The distances are exact either way.
 HDBSCAN_JOBS = 1
-RELATIVE_MARGIN = 0.1
 
 
 def _base_embedder_class():
