@@ -168,11 +168,8 @@ def _embedding_cache(ctx: StageContext, embedder):
 
 
 def _save_embedding_cache(ctx: StageContext, cache) -> None:
-    from pipeline.embeddings import EmbeddingCache
-    from pipeline.io import write_table
-
     if cache.misses:
-        write_table(cache.to_frame(), EmbeddingCache.file_for(ctx.config.paths.processed / "embeddings", cache.model_id))
+        cache.save(ctx.config.paths.processed / "embeddings")
 
 
 @dataclass(frozen=True)
