@@ -70,7 +70,10 @@ SCHEMAS: dict[str, Table] = {t.name: t for t in [
        ("language", "str", "Detected language."),
        ("text", "str", "Cleaned, pseudonymised text; passages are slices of it."),
        ("n_chars", "int", "Length of `text`."),
-       ("near_duplicate_group", "str", "Group id of near-identical documents, null otherwise.")),
+       ("near_duplicate_group", "str", "Group id of near-identical documents, null otherwise."),
+       ("entities", "str", "ORG and LOC entities of the privacy NER pass, JSON `[[start, end, label], ...]` with "
+                           "offsets in `text`; the NLP stage reads them instead of running NER again. Null when "
+                           "no NER ran (pseudonymisation disabled).")),
     _t("passages", "Units of analysis: paragraphs, long ones cut at sentence boundaries (~120 words max).",
        ("passage_id",),
        ("passage_id", "str", "Hash of (doc_id, start, end)."),

@@ -8,6 +8,7 @@ is safe while another user has added its own components to it.
 """
 from __future__ import annotations
 
+import json
 from threading import Lock
 from typing import Iterable, Iterator, Sequence
 
@@ -61,3 +62,18 @@ def run_components(nlp, texts: Iterable[str], components: Sequence[str], batch_s
         else:
             docs = map(component, docs)
     return docs
+
+
+def encode_entities(entities: Sequence[tuple[int, int, str]] | None) -> str | None:
+    """NER entities ``(start, end, label)`` as the JSON text stored in ``documents.entities``
+    (``None`` stays ``None``: no NER ran)."""
+    if entities is None:
+        return None
+    return json.dumps([[int(s), int(e), str(label)] for s, e, label in entities], separators=(",", ":"))
+
+
+def decode_entities(value) -> list[tuple[int, int, str]] | None:
+    """The entities of :func:`encode_entities` back (``None`` for a null cell)."""
+    if not isinstance(value, str):
+        return None
+    return [(int(s), int(e), str(label)) for s, e, label in json.loads(value)]

@@ -86,11 +86,14 @@ def run_nlp(ctx: StageContext) -> StageOutput:
     from pipeline.nlp import actor_links, extract_mentions
     from pipeline.nlp.stage import extract_mentions_and_lemmas
 
+    from pipeline.nlp.given_entities import passage_entities
+
     passages = ctx.inputs["passages"]
     previous = ctx.previous.get("mentions") if ctx.incremental else None
     done_table = ctx.previous.get("_nlp_done") if ctx.incremental else None
     done = set(done_table["passage_id"]) if done_table is not None and not done_table.empty else set()
     todo = passages[~passages["passage_id"].isin(done)]
+    todo = todo.assign(entities=passage_entities(todo, ctx.inputs["documents"]))  # NER ran at ingestion
     topic_lemmas: dict = {}
     if ctx.config.execution.executor == "local":
         mentions, rejects = extract_mentions(todo, ctx.config.nlp, topic_lemmas)
@@ -187,7 +190,7 @@ STAGES: tuple[StageSpec, ...] = (
     StageSpec("ingest", run_ingest, (), ("manifest", "contributions", "documents"), ("ingest", "privacy"),
               ("ingest", "privacy", "spacy_models.py", "ids.py", "schemas.py")),
     StageSpec("segment", run_segment, ("documents",), ("passages",), ("segment",), ("segment.py", "ids.py", "schemas.py")),
-    StageSpec("nlp", run_nlp, ("passages",), ("mentions", "actor_links", "_nlp_done"), ("nlp",), ("nlp", "spacy_models.py", "ids.py", "schemas.py")),
+    StageSpec("nlp", run_nlp, ("passages", "documents"), ("mentions", "actor_links", "_nlp_done"), ("nlp",), ("nlp", "spacy_models.py", "ids.py", "schemas.py")),
     StageSpec("classify", run_classify, ("passages",), ("axes",), ("axes", "embedding"), ("axes", "embeddings", "schemas.py"),
               ("annotations", "models/axes")),
     StageSpec("topics", run_topics, ("passages", "mentions", "axes", "contributions"),

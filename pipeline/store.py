@@ -30,6 +30,18 @@ def crash_point(label: str) -> None:
         os._exit(137)
 
 
+def with_new_columns(df: pd.DataFrame, name: str) -> pd.DataFrame:
+    """``df`` with the schema columns it lacks added as nulls: a table written by an older
+    version stays readable (e.g. ``documents.entities``), and its rows count as "not computed"."""
+    if name not in SCHEMAS:
+        return df
+    blank = empty(name)
+    missing = [c for c in blank.columns if c not in df.columns]
+    for column in missing:
+        df[column] = pd.Series(pd.NA, index=df.index, dtype=blank[column].dtype)
+    return df
+
+
 class LockedError(RuntimeError):
     """Another run holds the lock of the processed folder."""
 
@@ -50,7 +62,7 @@ class Store:
         """A table, or an empty one with the schema's columns when absent."""
         path = self.table_path(name)
         if path.exists():
-            return pd.read_parquet(path)
+            return with_new_columns(pd.read_parquet(path), name)
         return empty(name) if name in SCHEMAS else pd.DataFrame()
 
     # -- commits -------------------------------------------------------------

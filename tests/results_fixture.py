@@ -111,7 +111,8 @@ def build_tables() -> dict[str, pd.DataFrame]:
             body_id = doc_id if role == "body" else body_id
             rows["documents"].append({"doc_id": doc_id, "contribution_id": cid, "role": role, "path": path,
                                       "parent_doc_id": body_id if role == "attachment" else None, "format": fmt,
-                                      "language": "fr", "text": text, "n_chars": len(text), "near_duplicate_group": None})
+                                      "language": "fr", "text": text, "n_chars": len(text), "near_duplicate_group": None,
+                                      "entities": None})
             rows["manifest"].append({"path": path, "parent_path": source if path != source else None,
                                      "sha256": content_hash(path, n=64), "size": len(text), "format": fmt,
                                      "status": "ok", "reason": None, "contribution_id": cid, "doc_ids": doc_id,

@@ -10,7 +10,9 @@ import yaml
 from pipeline.config import RunConfig
 from pipeline.ingest import ingest
 from pipeline.runner import list_raw_files
+from pipeline.privacy.detect import PLACEHOLDER_RE
 from pipeline.segment import segment
+from pipeline.spacy_models import decode_entities
 
 REPO = Path(__file__).resolve().parents[1]
 RAW = REPO / "data" / "raw"
@@ -104,3 +106,20 @@ def test_ingest_is_deterministic(sample):
     again = ingest(list_raw_files(RAW), config.ingest, config.privacy, show_progress=False)
     for name in ("manifest", "contributions", "documents"):
         assert getattr(result, name).equals(getattr(again, name)), name
+
+
+def test_documents_keep_the_entities_of_the_privacy_ner(sample):
+    """Every document records the ORG/LOC entities found while pseudonymising, at offsets of its
+    pseudonymised text; the NLP stage reuses them instead of running NER again."""
+    result, _ = sample
+    documents = result.documents
+    assert documents["entities"].notna().all()
+    surfaces = []
+    for text, value in zip(documents["text"], documents["entities"]):
+        for start, end, label in decode_entities(value):
+            assert label in ("ORG", "LOC") and 0 <= start < end <= len(text)
+            surface = text[start:end]
+            assert surface.strip() == surface and not PLACEHOLDER_RE.search(surface)
+            surfaces.append(surface)
+    assert len(surfaces) >= 100
+    assert {"DINUM", "CNIL"} & set(surfaces)

@@ -8,7 +8,9 @@ import pytest
 
 from pipeline.config import PrivacyConfig
 from pipeline.privacy import Pseudonymiser, leak_report, pseudonymise_documents
-from pipeline.privacy.ner import load_ner
+from pipeline.privacy.detect import PiiSpan
+from pipeline.privacy.ner import entities_of, load_ner
+from pipeline.privacy.pseudonymiser import replace_spans, shift_entities
 
 BODY = """Bonjour,
 
@@ -133,3 +135,34 @@ def test_stage_function_on_tables(pseudonymiser):
     assert docs_out["text"][2] == "Contact : [PERSONNE_1]."
     assert docs_out["n_chars"].tolist() == [len(t) for t in docs_out["text"]]
     assert documents["text"][0] == BODY  # inputs untouched
+
+
+def test_entities_follow_the_replacements(pseudonymiser):
+    """The ORG/LOC entities kept for the NLP stage point at the same words in the output text."""
+    pairs = pseudonymiser.pseudonymise_with_entities([[BODY, ATTACHMENT]], [None])[0]
+    assert [text for text, _ in pairs] == pseudonymiser.pseudonymise_contribution([BODY, ATTACHMENT])
+    raw_entities = [ents for ents in entities_of(pseudonymiser.nlp, [BODY, ATTACHMENT])]
+    for (text, entities), source, raw in zip(pairs, [BODY, ATTACHMENT], raw_entities):
+        assert entities, "the texts name institutions and places"
+        assert {label for _, _, label in entities} <= {"ORG", "LOC"}
+        surfaces = [text[s:e] for s, e, _ in entities]
+        assert not any("[" in surface for surface in surfaces)
+        # every kept entity is one the NER found in the source, same words, same label
+        source_entities = {(source[s:e].strip(), label) for s, e, label in raw if label in ("ORG", "LOC")}
+        assert {(text[s:e], label) for s, e, label in entities} <= source_entities
+    attachment, entities = pairs[1]
+    assert any(attachment[s:e] == "DINUM" for s, e, _ in entities), "an entity after a replaced name moved with it"
+
+
+def test_shift_entities_drops_what_a_placeholder_covers():
+    text = "Jean Dupont et la DINUM à Lyon"
+    spans = [(PiiSpan(0, 11, "personne", "Jean Dupont"), "[PERSONNE_1]")]
+    entities = [(0, 11, "ORG"), (18, 23, "ORG"), (26, 30, "LOC")]
+    out = replace_spans(text, spans)
+    moved = shift_entities(entities, spans)
+    assert [(out[s:e], label) for s, e, label in moved] == [("DINUM", "ORG"), ("Lyon", "LOC")]
+
+
+def test_disabled_pseudonymisation_gives_no_entities():
+    off = Pseudonymiser(dataclasses.replace(PrivacyConfig(), enabled=False), nlp=load_ner())
+    assert off.pseudonymise_with_entities([[BODY]]) == [[(BODY, None)]]

@@ -71,3 +71,16 @@ def test_stale_lock_of_dead_process_is_taken_over(tmp_path):
     child.join(10)  # exits without releasing: its lock is stale
     assert (tmp_path / ".lock").exists()
     Store(tmp_path).acquire()
+
+
+def test_a_table_from_an_older_version_gets_the_new_columns_as_nulls(tmp_path):
+    """documents written before ``documents.entities`` existed still read and validate; the
+    cells are null, which the NLP stage takes as "no entities recorded: run the NER"."""
+    from pipeline.schemas import empty, validate
+
+    old = empty("documents").drop(columns=["entities"])
+    old.loc[0] = ["d1", "c1", None, "body", "a.txt", "txt", "fr", "La DINUM.", 9, None]
+    old.to_parquet(tmp_path / "documents.parquet")
+    documents = Store(tmp_path).read("documents")
+    assert documents["entities"].isna().all() and documents.loc[0, "text"] == "La DINUM."
+    validate(documents, "documents")

@@ -13,6 +13,7 @@ from pipeline.ingest.dedup import near_duplicate_groups
 from pipeline.ingest.metadata import detect_language, infer_organisation
 from pipeline.ingest.stage import IngestResult, RawFile, _Contribution, _Ingestor
 from pipeline.schemas import empty, validate
+from pipeline.spacy_models import encode_entities
 
 
 def _owned(paths: pd.Series, top: str) -> pd.Series:
@@ -74,7 +75,8 @@ def _contribution_rows(contributions: Sequence[_Contribution], texts_by_contribu
 
 
 def _pseudonymise(contributions: list[_Contribution], privacy: PrivacyConfig) -> None:
-    """Replace personal data in every document text and subject, consistently per contribution."""
+    """Replace personal data in every document text and subject, consistently per contribution;
+    keep the NER entities found on the way in each document (``doc["entities"]``)."""
     if not privacy.enabled or not contributions:
         return
     from pipeline.privacy import Pseudonymiser
@@ -82,10 +84,11 @@ def _pseudonymise(contributions: list[_Contribution], privacy: PrivacyConfig) ->
     pseudonymiser = Pseudonymiser(privacy)
     groups = [[d["text"] for d in c.docs] + [c.subject or ""] for c in contributions]
     hints = [{"sender_email": c.sender_email, "sender_name": c.sender_name} for c in contributions]
-    for contribution, texts in zip(contributions, pseudonymiser.pseudonymise_many(groups, hints)):
-        for doc, text in zip(contribution.docs, texts[:-1]):
+    for contribution, pairs in zip(contributions, pseudonymiser.pseudonymise_with_entities(groups, hints)):
+        for doc, (text, entities) in zip(contribution.docs, pairs[:-1]):
             doc["text"] = text
-        contribution.subject = texts[-1] or None
+            doc["entities"] = entities
+        contribution.subject = pairs[-1][0] or None
 
 
 def ingest(raw_files: Sequence[RawFile], config: IngestConfig, privacy: PrivacyConfig,
@@ -120,7 +123,8 @@ def ingest(raw_files: Sequence[RawFile], config: IngestConfig, privacy: PrivacyC
     doc_rows = [{"doc_id": d["doc_id"], "contribution_id": c.contribution_id,
                  "parent_doc_id": next((b["doc_id"] for b in c.docs if b["role"] == "body"), None) if d["role"] == "attachment" else None,
                  "role": d["role"], "path": d["path"], "format": d["format"], "language": detect_language(d["text"][:5000]),
-                 "text": d["text"], "n_chars": len(d["text"]), "near_duplicate_group": None}
+                 "text": d["text"], "n_chars": len(d["text"]), "near_duplicate_group": None,
+                 "entities": encode_entities(d.get("entities"))}
                 for c in new for d in c.docs]
 
     manifest = pd.concat([*reused_manifest, pd.DataFrame(ingestor.manifest, columns=list(empty("manifest").columns))],

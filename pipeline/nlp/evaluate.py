@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.config import REPO_ROOT, NlpConfig
+from pipeline.nlp.given_entities import entities_as_ingested
 from pipeline.nlp.stage import extract_mentions
 
 KINDS = ("frein", "cas_usage", "acteur")
@@ -161,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     pd.set_option("display.max_rows", 200)
     if args.gold.exists():
         passages, gold = load_gold(args.gold)
-        pred, _ = extract_mentions(passages, config)
+        # as in a run: the NER entities come from the ingest (privacy) pass, each text a document
+        pred, _ = extract_mentions(passages.assign(entities=entities_as_ingested(passages["text"].tolist())), config)
         table = score(gold, pred)
         print(f"== Jeu de référence {args.gold} ({len(passages)} textes, {len(gold)} mentions)")
         print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))

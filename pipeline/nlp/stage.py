@@ -11,10 +11,12 @@ from spacy.tokens import Doc
 from pipeline.config import NlpConfig
 from pipeline.ids import content_hash
 from pipeline.nlp.build import build_nlp
+from pipeline.nlp.given_entities import SKIPPED_COMPONENT, doc_with_entities
 from pipeline.nlp.spans import KINDS
 from pipeline.nlp.topic_lemmas import topic_lemma_entry
 from pipeline.parallel import cut_on_batch, head_here_tail_in_worker
 from pipeline.schemas import SCHEMAS, empty, validate
+from pipeline.spacy_models import decode_entities
 
 REJECT_COLUMNS = ["passage_id", "reason"]
 # 3,000 passages: 90 s in one process, 57 s in two on 2 cores; a worker costs ~5 s to start
@@ -44,10 +46,12 @@ def doc_mentions(doc: Doc, passage_id: str) -> list[dict]:
     return rows
 
 
-def _split_inputs(passages: pd.DataFrame) -> tuple[list[tuple[str, str]], list[dict]]:
-    """Passages worth parsing, and rejects for the others (with a reason)."""
+def _split_inputs(passages: pd.DataFrame) -> tuple[list[tuple[str, str, list | None]], list[dict]]:
+    """Passages worth parsing as ``(passage_id, text, entities)`` (entities given by ingestion, or
+    ``None``: NER runs), and rejects for the others (with a reason)."""
     todo, rejects, seen = [], [], set()
-    for pid, text in zip(passages["passage_id"], passages["text"]):
+    given = passages["entities"] if "entities" in passages.columns else pd.Series(None, index=passages.index, dtype="object")
+    for pid, text, entities in zip(passages["passage_id"], passages["text"], given):
         if pid is None or pd.isna(pid):
             rejects.append({"passage_id": None, "reason": "missing passage_id"})
         elif pid in seen:
@@ -57,7 +61,7 @@ def _split_inputs(passages: pd.DataFrame) -> tuple[list[tuple[str, str]], list[d
         elif not text.strip():
             rejects.append({"passage_id": pid, "reason": "empty text"})
         else:
-            todo.append((pid, text))
+            todo.append((pid, text, decode_entities(entities)))
         seen.add(pid)
     return todo, rejects
 
@@ -80,47 +84,58 @@ def worker_cut(n_passages: int, config: NlpConfig) -> int:
     return cut_on_batch(n_passages, 0.5, config.batch_size)
 
 
-def _mentions_in_worker(todo: list[tuple[str, str]], config: NlpConfig) -> tuple[list[dict], list[dict], dict]:
+def _mentions_in_worker(todo: list[tuple[str, str, list | None]], config: NlpConfig) -> tuple[list[dict], list[dict], dict]:
     rejects: list[dict] = []
     lemmas: dict = {}
     rows = _pipe_mentions(build_nlp(config), todo, config, rejects, lemmas)
     return rows, rejects, lemmas
 
 
-def _pipe_mentions(nlp, todo: list[tuple[str, str]], config: NlpConfig, rejects: list[dict],
+def _pipe_mentions(nlp, todo: list[tuple[str, str, list | None]], config: NlpConfig, rejects: list[dict],
                    topic_lemmas: dict) -> list[dict]:
-    """Mention rows of ``todo`` through one ``nlp.pipe`` stream (so that ``n_process`` workers start
-    once); the topic lemma entries the parse gave are added to ``topic_lemmas``. When a batch fails,
-    its passages are retried one by one (a passage that still fails is rejected with the error
-    message) and the stream resumes after it."""
+    """Mention rows of ``todo``, in its order; the topic lemma entries the parse gave are added to
+    ``topic_lemmas``. Passages whose entities are given skip the ``ner`` component (one stream),
+    the others run the whole pipeline (another stream)."""
+    found: dict[str, list[dict]] = {}
 
-    def keep(doc: Doc, pid: str) -> list[dict]:
-        found = topic_lemma_entry(doc)
-        if found is not None:
-            topic_lemmas.setdefault(*found)
-        return doc_mentions(doc, pid)
+    def keep(doc: Doc, pid: str) -> None:
+        entry = topic_lemma_entry(doc)
+        if entry is not None:
+            topic_lemmas.setdefault(*entry)
+        found[pid] = doc_mentions(doc, pid)
 
-    rows: list[dict] = []
+    computed = [(pid, text) for pid, text, entities in todo if entities is None]
+    given = [(pid, (text, entities)) for pid, text, entities in todo if entities is not None]
+    _stream(nlp, computed, lambda text: text, [], config, rejects, keep)
+    _stream(nlp, given, lambda pair: doc_with_entities(nlp, *pair), [SKIPPED_COMPONENT], config, rejects, keep)
+    return [row for pid, _, _ in todo for row in found.get(pid, [])]
+
+
+def _stream(nlp, items: list[tuple[str, object]], make_input, disable: list[str], config: NlpConfig,
+            rejects: list[dict], keep) -> None:
+    """Run ``items`` through one ``nlp.pipe`` stream (so that ``n_process`` workers start once),
+    handing each doc to ``keep``. When a batch fails, its passages are retried one by one (a
+    passage that still fails is rejected with the error message) and the stream resumes after it."""
     batch_size = max(1, config.batch_size)
-    n_process = worker_count(config.n_process, len(todo))
+    n_process = worker_count(config.n_process, len(items))
     position = 0
-    while position < len(todo):
-        remaining = todo[position:]
+    while position < len(items):
+        remaining = items[position:]
         try:
-            docs = nlp.pipe((t for _, t in remaining), batch_size=batch_size, n_process=n_process)
+            docs = nlp.pipe((make_input(item) for _, item in remaining), batch_size=batch_size,
+                            n_process=n_process, disable=disable)
             for pid, doc in zip((pid for pid, _ in remaining), docs):
-                rows += keep(doc, pid)
+                keep(doc, pid)
                 position += 1
         except Exception as exc:  # noqa: BLE001 - isolate the passage that breaks the batch
             LOGGER.warning("nlp batch failed at passage %s (%s: %s); retrying its passages one by one",
-                           todo[position][0], type(exc).__name__, exc)
-            for pid, text in todo[position:position + batch_size]:
+                           items[position][0], type(exc).__name__, exc)
+            for pid, item in items[position:position + batch_size]:
                 try:
-                    rows += keep(nlp(text), pid)
+                    keep(nlp(make_input(item), disable=disable), pid)
                 except Exception as exc:  # noqa: BLE001
                     rejects.append({"passage_id": pid, "reason": f"nlp failed: {type(exc).__name__}: {exc}"})
             position += batch_size
-    return rows
 
 
 def extract_mentions(passages: pd.DataFrame, config: NlpConfig,
@@ -131,7 +146,9 @@ def extract_mentions(passages: pd.DataFrame, config: NlpConfig,
     corpus-level state), so any subset can be processed incrementally. A batch that fails is
     retried passage by passage; a passage that still fails is rejected with the error message.
     ``topic_lemmas``, when given, receives the topic lemma cache entries of the parsed passages
-    (see :mod:`pipeline.nlp.topic_lemmas`).
+    (see :mod:`pipeline.nlp.topic_lemmas`). An optional ``entities`` column (see
+    :func:`pipeline.nlp.given_entities.passage_entities`) gives a passage's NER entities, which
+    are then not computed again; where it is null or absent, NER runs.
     """
     topic_lemmas = {} if topic_lemmas is None else topic_lemmas
     missing = {"passage_id", "text"} - set(passages.columns)
@@ -139,9 +156,9 @@ def extract_mentions(passages: pd.DataFrame, config: NlpConfig,
         raise ValueError(f"passages: missing column(s) {sorted(missing)}")
     nlp = build_nlp(config)
     todo, rejects = _split_inputs(passages)
-    too_long = [(pid, t) for pid, t in todo if len(t) > nlp.max_length]
-    rejects += [{"passage_id": pid, "reason": f"text longer than {nlp.max_length} characters"} for pid, _ in too_long]
-    todo = [(pid, t) for pid, t in todo if len(t) <= nlp.max_length]
+    rejects += [{"passage_id": pid, "reason": f"text longer than {nlp.max_length} characters"}
+                for pid, text, _ in todo if len(text) > nlp.max_length]
+    todo = [item for item in todo if len(item[1]) <= nlp.max_length]
     cut = worker_cut(len(todo), config)
     if cut < len(todo):
         rows, (remote_rows, remote_rejects, remote_lemmas) = head_here_tail_in_worker(

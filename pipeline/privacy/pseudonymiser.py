@@ -22,6 +22,7 @@ from pipeline.privacy.ner import entities_of, is_common_word, load_ner
 
 PLACEHOLDER = {"email": "EMAIL", "telephone": "TELEPHONE", "adresse": "ADRESSE", "personne": "PERSONNE"}
 _PARTICLES = {"de", "du", "des", "d'", "le", "la", "da", "di", "van", "von", "del", "dos", "ben", "el", "al"}
+ENTITY_LABELS_KEPT = ("ORG", "LOC")  # the labels the NLP stage's actor finder reads
 _INITIAL_RE = re.compile(r"^[A-ZÀ-Þ]\.(?:-?[A-ZÀ-Þ]\.)?$")
 
 
@@ -154,6 +155,11 @@ class Pseudonymiser:
     def analyse_many(self, contributions: list[list[str]], hints: list[dict | None] | None = None
                      ) -> list[list[list[tuple[PiiSpan, str]]]]:
         """For every text of every contribution, its personal-data spans with their placeholder."""
+        return self._analyse_all(contributions, hints)[0]
+
+    def _analyse_all(self, contributions: list[list[str]], hints: list[dict | None] | None
+                     ) -> tuple[list[list[list[tuple[PiiSpan, str]]]], list[list[tuple[int, int, str]]]]:
+        """``analyse_many``'s result and the NER entities of every text (flattened, in order)."""
         hints = list(hints) if hints is not None else [None] * len(contributions)
         if len(hints) != len(contributions):
             raise ValueError(f"{len(contributions)} contributions but {len(hints)} hints")
@@ -170,7 +176,7 @@ class Pseudonymiser:
         for texts, hint in zip(contributions, hints):
             result.append(self._analyse(list(texts), entities[pos:pos + len(texts)], hint))
             pos += len(texts)
-        return result
+        return result, entities
 
     def _analyse(self, texts: list[str], entities: list, hints: dict | None) -> list[list[tuple[PiiSpan, str]]]:
         extra = hint_names(hints, self.allow_list)
@@ -210,10 +216,55 @@ class Pseudonymiser:
         return [[replace_spans(text, spans) for text, spans in zip(texts, per_text)]
                 for texts, per_text in zip(contributions, analysed)]
 
+    def pseudonymise_with_entities(self, contributions: list[list[str]], hints: list[dict | None] | None = None,
+                                   labels: tuple[str, ...] = ENTITY_LABELS_KEPT
+                                   ) -> list[list[tuple[str, list[tuple[int, int, str]] | None]]]:
+        """Like :meth:`pseudonymise_many`, each output text paired with the NER entities of
+        ``labels`` found on the way, their offsets moved into the output text (entities that
+        overlap a replaced span are dropped). The NLP stage reuses them instead of running NER
+        again. Entities are ``None`` when pseudonymisation is disabled (no NER ran)."""
+        if not self.config.enabled:
+            return [[(text, None) for text in texts] for texts in contributions]
+        analysed, found = self._analyse_all(contributions, hints)
+        entities = iter(found)
+        result = []
+        for texts, per_text in zip(contributions, analysed):
+            pairs = []
+            for text, spans in zip(texts, per_text):
+                kept = [trim_entity(text, e) for e in next(entities) if e[2] in labels]
+                kept = [e for e in kept if e[0] < e[1]]
+                pairs.append((replace_spans(text, spans), shift_entities(kept, spans)))
+            result.append(pairs)
+        return result
+
     def pseudonymise_contribution(self, texts: list[str], hints: dict | None = None) -> list[str]:
         """Pseudonymise all texts of one contribution; ``hints`` may hold ``sender_email`` and
         ``sender_name``, whose names are then replaced wherever they appear."""
         return self.pseudonymise_many([list(texts)], [hints])[0]
+
+
+def shift_entities(entities: list[tuple[int, int, str]], spans: list[tuple[PiiSpan, str]]
+                   ) -> list[tuple[int, int, str]]:
+    """Entity offsets of a text moved to the text :func:`replace_spans` makes of it; an entity
+    overlapping a replaced span is dropped (it would hold a placeholder)."""
+    ordered = sorted(spans, key=lambda s: s[0].start)
+    moved = []
+    for start, end, label in sorted(entities):
+        if any(start < span.end and span.start < end for span, _ in ordered):
+            continue
+        delta = sum(len(placeholder) - (span.end - span.start) for span, placeholder in ordered if span.end <= start)
+        moved.append((start + delta, end + delta, label))
+    return moved
+
+
+def trim_entity(text: str, entity: tuple[int, int, str]) -> tuple[int, int, str]:
+    """An entity without the spaces and line ends the NER may include at its edges."""
+    start, end, label = entity
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end, label
 
 
 def replace_spans(text: str, spans: list[tuple[PiiSpan, str]]) -> str:
