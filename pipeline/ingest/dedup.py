@@ -21,24 +21,37 @@ _PRIME = np.uint64((1 << 61) - 1)
 _MASK32 = (1 << 32) - 1
 
 
-def _shingle_hashes(text: str, size: int) -> np.ndarray:
-    words = _WORD.findall(text.casefold())
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.casefold())
+
+
+def _shingle_hashes(words: list[str], size: int, known: dict[str, int]) -> np.ndarray:
+    """Sorted 32-bit hashes of the word ``size``-grams; ``known`` caches gram hashes across texts
+    (campaign letters share most of their grams)."""
     if len(words) < size:
         grams = {" ".join(words)} if words else set()
     else:
         grams = {" ".join(words[i:i + size]) for i in range(len(words) - size + 1)}
-    values = [int.from_bytes(hashlib.blake2b(g.encode("utf-8"), digest_size=4).digest(), "little") for g in grams]
+    values = []
+    for gram in grams:
+        value = known.get(gram)
+        if value is None:
+            value = known[gram] = int.from_bytes(hashlib.blake2b(gram.encode("utf-8"), digest_size=4).digest(), "little")
+        values.append(value)
     return np.array(sorted(values), dtype=np.uint64)
 
 
-def minhash_signatures(texts: Sequence[str], config: IngestConfig) -> np.ndarray:
-    """(n, permutations) MinHash signatures; empty texts get a signature of max values."""
+def minhash_signatures(texts: Sequence[str], config: IngestConfig,
+                       words: Sequence[list[str]] | None = None) -> np.ndarray:
+    """(n, permutations) MinHash signatures; empty texts get a signature of max values.
+    ``words``: the texts' casefolded words, when the caller has them already."""
     rng = np.random.default_rng(1)
     a = rng.integers(1, 1 << 31, size=config.minhash_permutations, dtype=np.uint64)
     b = rng.integers(0, 1 << 31, size=config.minhash_permutations, dtype=np.uint64)
     signatures = np.full((len(texts), config.minhash_permutations), np.iinfo(np.uint64).max, dtype=np.uint64)
+    known: dict[str, int] = {}
     for row, text in enumerate(texts):
-        shingles = _shingle_hashes(text, config.shingle_size)
+        shingles = _shingle_hashes(words[row] if words is not None else _words(text), config.shingle_size, known)
         if len(shingles):
             # a < 2^31 and shingles < 2^32: the product fits in 63 bits.
             signatures[row] = ((np.outer(shingles, a) + b) % _PRIME).min(axis=0)
@@ -51,10 +64,11 @@ def near_duplicate_groups(ids: Sequence[str], texts: Sequence[str], config: Inge
 
     Texts shorter than ``min_words`` are ignored: short notes are too alike to mean a campaign.
     """
-    keep = [i for i, t in enumerate(texts) if len(_WORD.findall(t)) >= min_words]
+    words = [_words(t) for t in texts]
+    keep = [i for i, w in enumerate(words) if len(w) >= min_words]
     if len(keep) < 2:
         return {}
-    signatures = minhash_signatures([texts[i] for i in keep], config)
+    signatures = minhash_signatures([texts[i] for i in keep], config, [words[i] for i in keep])
     rows_per_band = 4
     bands = config.minhash_permutations // rows_per_band
     parent = list(range(len(keep)))

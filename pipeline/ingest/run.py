@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
@@ -21,37 +22,50 @@ def _owned(paths: pd.Series, top: str) -> pd.Series:
     return (paths == top) | paths.str.startswith(top + "!") | paths.str.startswith(top + "#")
 
 
-def _rows_by_file(manifest: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Manifest rows grouped by the raw file they come from (text before the first ``!`` or ``#``)."""
-    tops = manifest["path"].str.replace(r"[!#].*$", "", regex=True)
-    return {top: rows for top, rows in manifest.groupby(tops, sort=False)}
+class _PreviousManifest:
+    """The previous run's manifest as plain lists, its rows grouped by the raw file they come from
+    (text before the first ``!`` or ``#``): checking a thousand unchanged files costs no pandas
+    filtering per file."""
+
+    def __init__(self, manifest: pd.DataFrame):
+        self.manifest = manifest.reset_index(drop=True)
+        columns = ("path", "sha256", "status", "doc_ids", "duplicate_of", "contribution_id")
+        self.column = {c: [None if pd.isna(v) else v for v in self.manifest[c].tolist()] for c in columns}
+        self.by_top: dict[str, list[int]] = {}
+        for position, top in enumerate(self.manifest["path"].str.replace(r"[!#].*$", "", regex=True)):
+            self.by_top.setdefault(top, []).append(position)
+
+    def positions_of(self, path: str) -> list[int]:
+        """Rows that come from raw file ``path`` (itself, its members, its attachments)."""
+        if "!" in path or "#" in path:  # the grouping key would be ambiguous: filter exactly
+            return [int(i) for i in np.flatnonzero(_owned(self.manifest["path"], path).to_numpy())]
+        return self.by_top.get(path, [])
 
 
-def _reusable(previous: IngestResult, path: str, sha: str, ingestor: _Ingestor,
-              rows_by_file: dict[str, pd.DataFrame]) -> pd.DataFrame | None:
-    """Previous manifest rows of an unchanged file whose duplicate decisions still hold.
+def _reusable(previous: _PreviousManifest, path: str, sha: str, ingestor: _Ingestor) -> list[int] | None:
+    """Positions of the previous manifest rows of an unchanged file whose duplicate decisions still hold.
 
     A row recorded as a duplicate is reused only if the item it duplicates is, in this run,
     still the first holder of that text (or bytes); a kept document is reused only if no
     earlier file of this run has the same text. Otherwise the file is read again.
     """
-    if "!" in path or "#" in path:  # the grouping key would be ambiguous: filter exactly
-        rows = previous.manifest[_owned(previous.manifest["path"], path)]
-    else:
-        rows = rows_by_file.get(path, previous.manifest.iloc[0:0])
-    top = rows[rows["path"] == path]
-    if top.empty or top.iloc[0]["sha256"] != sha:
+    col = previous.column
+    positions = previous.positions_of(path)
+    top = [i for i in positions if col["path"][i] == path]
+    if not top or col["sha256"][top[0]] != sha:
         return None
-    duplicates = rows[rows["status"] == "duplicate"]
-    for ids, row_sha, first in zip(duplicates["doc_ids"].fillna(""), duplicates["sha256"], duplicates["duplicate_of"]):
-        holders = [ingestor.seen_docs.get(d) for d in ids.split()] or [ingestor.seen_files.get(row_sha)]
-        if pd.isna(first) or any(holder != first for holder in holders):
+    for i in positions:
+        if col["status"][i] != "duplicate":
+            continue
+        ids = (col["doc_ids"][i] or "").split()
+        holders = [ingestor.seen_docs.get(d) for d in ids] or [ingestor.seen_files.get(col["sha256"][i])]
+        first = col["duplicate_of"][i]
+        if first is None or any(holder != first for holder in holders):
             return None
-    kept = rows[rows["status"] != "duplicate"]
-    doc_ids = {d for ids in kept["doc_ids"].dropna() for d in ids.split()}
-    if (sha in ingestor.seen_files and top.iloc[0]["status"] != "duplicate") or doc_ids & set(ingestor.seen_docs):
+    doc_ids = {d for i in positions if col["status"][i] != "duplicate" for d in (col["doc_ids"][i] or "").split()}
+    if (sha in ingestor.seen_files and col["status"][top[0]] != "duplicate") or doc_ids & set(ingestor.seen_docs):
         return None
-    return rows
+    return positions
 
 
 def _contribution_rows(contributions: Sequence[_Contribution], texts_by_contribution: list[list[str]]) -> list[dict]:
@@ -95,8 +109,8 @@ def ingest(raw_files: Sequence[RawFile], config: IngestConfig, privacy: PrivacyC
            previous: IngestResult | None = None, show_progress: bool = True) -> IngestResult:
     """Turn raw files into manifest, contributions and documents; reuse outputs of unchanged files."""
     ingestor = _Ingestor(config)
-    reused_manifest, reused_contribution_ids = [], []
-    rows_by_file = _rows_by_file(previous.manifest) if previous is not None else {}
+    reused_positions: list[int] = []
+    index = _PreviousManifest(previous.manifest) if previous is not None else None
     for raw in tqdm(sorted(raw_files, key=lambda r: r.path), desc="ingest", unit="file", disable=not show_progress):
         try:
             data = raw.read()
@@ -106,14 +120,13 @@ def ingest(raw_files: Sequence[RawFile], config: IngestConfig, privacy: PrivacyC
                                       "doc_ids": None, "duplicate_of": None})
             continue
         sha = bytes_hash(data)
-        rows = _reusable(previous, raw.path, sha, ingestor, rows_by_file) if previous is not None else None
-        if rows is not None:
+        positions = _reusable(index, raw.path, sha, ingestor) if index is not None else None
+        if positions is not None:
             ingestor.seen_files.setdefault(sha, raw.path)
-            for ids, path in zip(rows["doc_ids"].fillna(""), rows["path"]):
-                for doc_id in ids.split():
-                    ingestor.seen_docs.setdefault(doc_id, path)
-            reused_manifest.append(rows)
-            reused_contribution_ids += rows["contribution_id"].dropna().unique().tolist()
+            for i in positions:
+                for doc_id in (index.column["doc_ids"][i] or "").split():
+                    ingestor.seen_docs.setdefault(doc_id, index.column["path"][i])
+            reused_positions += positions
             continue
         ingestor.item(raw.path, data)
 
@@ -127,6 +140,9 @@ def ingest(raw_files: Sequence[RawFile], config: IngestConfig, privacy: PrivacyC
                  "entities": encode_entities(d.get("entities"))}
                 for c in new for d in c.docs]
 
+    reused_manifest = [index.manifest.iloc[reused_positions]] if reused_positions else []
+    reused_contribution_ids = [c for c in dict.fromkeys(index.column["contribution_id"][i] for i in reused_positions)
+                               if c is not None] if reused_positions else []
     manifest = pd.concat([*reused_manifest, pd.DataFrame(ingestor.manifest, columns=list(empty("manifest").columns))],
                          ignore_index=True) if (reused_manifest or ingestor.manifest) else empty("manifest")
     contributions = pd.DataFrame(new_rows, columns=list(empty("contributions").columns))
