@@ -84,9 +84,8 @@ def run_segment(ctx: StageContext) -> StageOutput:
 
 def run_nlp(ctx: StageContext) -> StageOutput:
     from pipeline.nlp import actor_links, extract_mentions
-    from pipeline.nlp.stage import extract_mentions_and_lemmas
-
     from pipeline.nlp.given_entities import passage_entities
+    from pipeline.nlp.stage import extract_mentions_and_lemmas
 
     passages = ctx.inputs["passages"]
     previous = ctx.previous.get("mentions") if ctx.incremental else None

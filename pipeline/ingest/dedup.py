@@ -18,7 +18,6 @@ from pipeline.ids import content_hash
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _PRIME = np.uint64((1 << 61) - 1)
-_MASK32 = (1 << 32) - 1
 
 
 def _words(text: str) -> list[str]:

@@ -39,11 +39,10 @@ def entities_as_ingested(texts: list[str]) -> list[str]:
     """``documents.entities`` as ingestion records them for ``texts`` taken as whole documents
     without personal data (the evaluation uses it to score the production path)."""
     from pipeline.privacy.ner import entities_of
-    from pipeline.privacy.pseudonymiser import ENTITY_LABELS_KEPT, trim_entity
+    from pipeline.privacy.pseudonymiser import kept_entities
     from pipeline.spacy_models import load_french
 
-    return [encode_entities([trim_entity(text, e) for e in found if e[2] in ENTITY_LABELS_KEPT])
-            for text, found in zip(texts, entities_of(load_french(), texts))]
+    return [encode_entities(kept_entities(text, found)) for text, found in zip(texts, entities_of(load_french(), texts))]
 
 
 def doc_with_entities(nlp, text: str, entities: list[tuple[int, int, str]]) -> Doc:

@@ -231,8 +231,7 @@ class Pseudonymiser:
         for texts, per_text in zip(contributions, analysed):
             pairs = []
             for text, spans in zip(texts, per_text):
-                kept = [trim_entity(text, e) for e in next(entities) if e[2] in labels]
-                kept = [e for e in kept if e[0] < e[1]]
+                kept = kept_entities(text, next(entities), labels)
                 pairs.append((replace_spans(text, spans), shift_entities(kept, spans)))
             result.append(pairs)
         return result
@@ -257,14 +256,21 @@ def shift_entities(entities: list[tuple[int, int, str]], spans: list[tuple[PiiSp
     return moved
 
 
-def trim_entity(text: str, entity: tuple[int, int, str]) -> tuple[int, int, str]:
-    """An entity without the spaces and line ends the NER may include at its edges."""
-    start, end, label = entity
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end, label
+def kept_entities(text: str, entities: list[tuple[int, int, str]], labels: tuple[str, ...] = ENTITY_LABELS_KEPT
+                  ) -> list[tuple[int, int, str]]:
+    """The entities of ``labels`` found in ``text``, without the spaces and line ends the NER may
+    include at their edges (an entity left empty is dropped)."""
+    kept = []
+    for start, end, label in entities:
+        if label not in labels:
+            continue
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if start < end:
+            kept.append((start, end, label))
+    return kept
 
 
 def replace_spans(text: str, spans: list[tuple[PiiSpan, str]]) -> str:
