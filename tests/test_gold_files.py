@@ -21,6 +21,9 @@ REPO = Path(__file__).resolve().parents[1]
 GOLD = REPO / "data" / "gold" / "nlp_gold.jsonl"
 DEV2 = REPO / "tests" / "data" / "nlp_dev2.jsonl"
 DEV3 = {part: REPO / "tests" / "data" / f"nlp_dev3{part}.jsonl" for part in "abc"}
+DEV4 = {part: REPO / "tests" / "data" / f"nlp_dev4{part}.jsonl" for part in "abcd"}
+TRAIN_DIR = REPO / "data" / "annotations" / "nlp"
+SECOND_ANNOTATOR = REPO / "data" / "gold" / "nlp_gold_annotator2.jsonl"
 HELDOUT_DIR = REPO / "data" / "annotations" / "heldout"
 
 LABELS = {
@@ -70,6 +73,28 @@ ANNOTATED_FILES = {
         "min_per_status": {status: 6 if part == "c" else 10 for status in STATUSES},
         "min_without_frein": 39 if part == "c" else 40, "hard_negative_words": ("manque",),
     } for part in "abc"},
+    # four more hands (stop 14), the held-out sets of the learned tagger: formal paragraphs (a), whole sparse
+    # paragraphs (b), e-mails / minutes / PDF extracts (c), answers to the call's questions 2-4 (d)
+    **{f"dev4{part}": {
+        "path": DEV4[part], "source": f"dev-v4{part}", "min_passages": 100,
+        "min_per_label": {kind: 3 for kind in LABELS},
+        "min_per_status": {status: 10 for status in STATUSES},
+        "min_without_frein": 30, "hard_negative_words": ("manque",),
+    } for part in "abcd"},
+    # training sets of the learned components, one hand each (data/annotations/nlp/)
+    **{path.stem: {
+        "path": path, "source": "train-" + path.stem.split("_")[1], "min_passages": 100,
+        "min_per_label": {kind: 3 for kind in LABELS},
+        "min_per_status": {status: 10 for status in STATUSES},
+        "min_without_frein": 20, "hard_negative_words": (),
+    } for path in sorted(TRAIN_DIR.glob("train_*.jsonl"))},
+    # the gold passages annotated a second time by a hand that had not seen the gold mentions
+    "gold_annotator2": {
+        "path": SECOND_ANNOTATOR, "source": "gold-v1-annotator2", "min_passages": MIN_GOLD_PASSAGES,
+        "min_per_label": {kind: 3 for kind in LABELS},
+        "min_per_status": {status: MIN_PER_LABEL for status in STATUSES},
+        "min_without_frein": MIN_PASSAGES_WITHOUT_FREIN,
+    },
 }
 
 EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
@@ -116,8 +141,9 @@ def gold() -> list[dict]:
 
 @pytest.fixture(scope="module")
 def dev_sets() -> list[dict]:
-    """Rows of the independently written development sets (nlp_dev2, nlp_dev3a/b/c)."""
-    paths = [DEV2, *DEV3.values()]
+    """Rows of the independently written development and training sets (all but the gold and its second
+    annotation, which share the gold's ids and texts)."""
+    paths = [spec["path"] for name, spec in ANNOTATED_FILES.items() if name not in ("gold", "gold_annotator2")]
     assert all(p.exists() for p in paths), f"missing one of {paths}"
     return [row for path in paths for row in read_jsonl(path)]
 
@@ -295,6 +321,11 @@ def test_ids_and_texts_unique_across_all_files(gold, dev_sets, heldout):
     texts = Counter(row["text"] for row in rows)
     assert not [i for i, n in ids.items() if n > 1]
     assert not [t[:60] for t, n in texts.items() if n > 1]
+
+
+def test_second_annotation_covers_the_gold_passages(gold):
+    second = read_jsonl(SECOND_ANNOTATOR)
+    assert [(r["id"], r["text"]) for r in second] == [(r["id"], r["text"]) for r in gold]
 
 
 def test_no_contact_details_in_texts(gold, dev_sets, heldout):

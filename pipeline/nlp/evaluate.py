@@ -18,6 +18,7 @@ from pipeline.nlp.stage import extract_mentions
 
 KINDS = ("frein", "cas_usage", "acteur")
 DEFAULT_GOLD = REPO_ROOT / "data" / "gold" / "nlp_gold.jsonl"
+SECOND_ANNOTATION = REPO_ROOT / "data" / "gold" / "nlp_gold_annotator2.jsonl"
 DEFAULT_SHARED = REPO_ROOT.parent / "shared"
 BETAGOUV = "corpora/betagouv_startups_collectivites_donnees.jsonl"
 CARNETS = "corpora/datactivist_challengedata_carnets_de_bord.jsonl"
@@ -102,6 +103,13 @@ def score(gold: pd.DataFrame, pred: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def agreement(gold: pd.DataFrame, second: pd.DataFrame) -> pd.DataFrame:
+    """Inter-annotator agreement: the second annotation scored against the gold one, per kind (overlap
+    and exact match, labels ignored) — the ceiling a tool can be expected to reach on the gold set."""
+    table = score(gold, second)
+    return table[table.label == "(tous)"].drop(columns="label").reset_index(drop=True)
+
+
 def split_paragraphs(text: str, min_words: int = 3) -> list[str]:
     """Paragraphs of a text (blank-line separated), without the very short ones (headings)."""
     return [p.strip() for p in _PARAGRAPH_BREAK.split(text or "") if len(p.split()) >= min_words]
@@ -167,6 +175,10 @@ def main(argv: list[str] | None = None) -> int:
         table = score(gold, pred)
         print(f"== Jeu de référence {args.gold} ({len(passages)} textes, {len(gold)} mentions)")
         print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+        if args.gold.resolve() == DEFAULT_GOLD.resolve() and SECOND_ANNOTATION.exists():
+            print(f"\n== Accord inter-annotateurs : {SECOND_ANNOTATION.name} évalué contre le jeu de référence")
+            print(agreement(gold, load_gold(SECOND_ANNOTATION)[1]).to_string(
+                index=False, float_format=lambda x: f"{x:.3f}"))
     else:
         print(f"(pas de jeu de référence : {args.gold} absent)")
     for name, frame in shared_rates(args.shared, config).items():
