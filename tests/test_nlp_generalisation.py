@@ -100,6 +100,12 @@ def test_nominal_use_cases_keep_their_determiner_and_stop_at_the_apposition(nlp,
     ("Le fournisseur du logiciel d'état civil a annoncé la fin de maintenance de notre version.",
      "editeurs_logiciels"),
     ("Dans les fiches de l'inventaire, la moitié des arbres sont mal géolocalisés.", "qualite_donnees"),
+    ("Pour ouvrir l'accès aux relevés de fréquentation, le gestionnaire réclame 9 000 euros par an.",
+     "moyens_financiers"),
+    ("Les images aériennes infrarouges restent payantes pour les petites communes.", "moyens_financiers"),
+    ("L'exploitant du parking conserve les tickets horodatés sur ses propres serveurs.", "editeurs_logiciels"),
+    ("Les séries de débit de la rivière s'arrêtent en 2017.", "qualite_donnees"),
+    ("Le cadastre des réseaux d'eau date encore de 1998.", "qualite_donnees"),
 ])
 def test_implicit_obstacles_are_barriers(nlp, text, label):
     found = spans(nlp, text, "frein")
@@ -111,6 +117,14 @@ def test_implicit_obstacles_are_barriers(nlp, text, label):
     "Le dispositif de comptage des vélos est abandonné.",
 ])
 def test_a_suspended_project_is_the_blocked_use_not_the_barrier(nlp, text):
+    assert spans(nlp, text, "frein") == []
+
+
+@pytest.mark.parametrize("text", [
+    "Nous demandons 2 000 euros de subvention à la région pour ce projet.",  # our request, not a price imposed on us
+    "La commune a acheté un logiciel à 3 000 euros pour gérer le cimetière.",
+])
+def test_an_amount_alone_is_not_a_barrier(nlp, text):
     assert spans(nlp, text, "frein") == []
 
 
