@@ -6,7 +6,8 @@ import logging
 
 import pytest
 
-from pipeline.nlp.train_use_case_filter import AFTER_DETECTORS, GOLD, main as train_main
+from pipeline.nlp.annotations import GOLD
+from pipeline.nlp.train_use_case_filter import AFTER_DETECTORS, main as train_main
 from pipeline.nlp.use_case_filter import MODEL_PATH, FilterModel, UseCaseFilter, span_features
 
 from nlp_helpers import spans

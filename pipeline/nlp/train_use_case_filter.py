@@ -2,8 +2,8 @@
 
 Usage: ``python -m pipeline.nlp.train_use_case_filter [--train FILE ...] [--heldout FILE ...] [--out PATH]``
 
-Examples are the use cases the rule detectors find in annotated passages (default: every
-``tests/data/nlp_dev*.jsonl``; the gold test set ``data/gold/nlp_gold.jsonl`` is refused), labelled by
+Examples are the use cases the rule detectors find in annotated passages (default: every development
+and training set, ``pipeline/nlp/annotations.py``; the gold test set is refused), labelled by
 whether they overlap an annotated use case. ``--heldout`` files are then scored with the rules alone and
 with the filter (overlap P/R/F1 of ``cas_usage``, as ``make evaluate-nlp``).
 
@@ -19,31 +19,19 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
-from pipeline.config import REPO_ROOT, NlpConfig
+from pipeline.config import NlpConfig
 from pipeline.io import write_json
+from pipeline.nlp.annotations import ANNOTATED_FILES, load_annotated
 from pipeline.nlp.build import build_nlp
-from pipeline.nlp.evaluate import load_gold, score
+from pipeline.nlp.evaluate import score
 from pipeline.nlp.stage import doc_mentions
 from pipeline.nlp.use_case_filter import MODEL_PATH, FilterModel, UseCaseFilter, span_features
 from pipeline.nlp.use_cases import link_impossible_use_cases
 
-DEV_FILES = sorted((REPO_ROOT / "tests" / "data").glob("nlp_dev*.jsonl"))
-GOLD = REPO_ROOT / "data" / "gold" / "nlp_gold.jsonl"
 C = 1.0
 THRESHOLD = 0.3
-AFTER_DETECTORS = ("cas_usage_filter", "frein_cas_usage_linker")  # the filter sees what it sees in the pipeline
-
-
-def load_annotated(paths: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Passages and gold mentions of several annotated files (passage ids prefixed by the file name)."""
-    passages, mentions = [], []
-    for path in paths:
-        if path.resolve() == GOLD.resolve():
-            raise ValueError(f"{path} is the gold test set: it is never used for training")
-        p, m = load_gold(path)
-        passages.append(p.assign(passage_id=path.stem + ":" + p.passage_id))
-        mentions.append(m.assign(passage_id=path.stem + ":" + m.passage_id))
-    return pd.concat(passages, ignore_index=True), pd.concat(mentions, ignore_index=True)
+# the filter sees what it sees in the pipeline: the rule detectors' output
+AFTER_DETECTORS = ("cas_usage_filter", "cas_usage_tagger", "frein_cas_usage_linker")
 
 
 def _docs(passages: pd.DataFrame):
@@ -95,7 +83,7 @@ def heldout_report(paths: list[Path], model_path: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--train", type=Path, nargs="+", default=DEV_FILES)
+    parser.add_argument("--train", type=Path, nargs="+", default=ANNOTATED_FILES)
     parser.add_argument("--heldout", type=Path, nargs="*", default=[])
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
     args = parser.parse_args(argv)

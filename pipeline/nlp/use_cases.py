@@ -98,16 +98,19 @@ class CasUsageDetector:
         # token fallbacks (implausible parses) only where no parsed use case was found
         kept += [c for c in select_non_overlapping([c for c in candidates if c not in parsed])
                  if not taken & set(range(c.start, c.end))]
-        spans = []
-        for cand in sorted(kept, key=lambda c: c.start):
-            tokens = doc[cand.start:cand.end]
-            texts = [(lemma_text(tokens), 1.0), (tokens.text, 0.5), (lemma_text(cand.anchor.sent), 0.25)]
-            label, share = self.lexicon.best(texts)
-            score = round(cand.score * (0.7 + 0.3 * share), 3)
-            spans.append(make_span(doc, cand.start, cand.end, "cas_usage", label, rule=cand.rule, score=score,
-                                   status=self.status(cand.anchor)))
-        doc.spans["cas_usage"] = spans
+        doc.spans["cas_usage"] = [self.use_case_span(doc, c.start, c.end, c.anchor, c.rule, c.score)
+                                  for c in sorted(kept, key=lambda c: c.start)]
         return doc
+
+    def use_case_span(self, doc: Doc, start: int, end: int, anchor: Token, rule: str, confidence: float) -> Span:
+        """A ``cas_usage`` span over tokens ``start:end`` with its domain (lexicon of the span, then of
+        its sentence) and its status (read from ``anchor``); the score weighs ``confidence`` by how
+        clearly the domain is named."""
+        tokens = doc[start:end]
+        texts = [(lemma_text(tokens), 1.0), (tokens.text, 0.5), (lemma_text(anchor.sent), 0.25)]
+        label, share = self.lexicon.best(texts)
+        return make_span(doc, start, end, "cas_usage", label, rule=rule, score=round(confidence * (0.7 + 0.3 * share), 3),
+                         status=self.status(anchor))
 
 
 def _overlaps(a: Span, b: Span) -> bool:
