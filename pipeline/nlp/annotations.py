@@ -1,4 +1,5 @@
-"""The annotated passages the learned NLP components are trained on, and the one set they never see.
+"""The annotated passages the learned NLP components are trained on, the one set they never see, and
+the command line their trainers share.
 
 * development sets ``tests/data/nlp_dev*.jsonl`` (used to write the rules and to hold out);
 * training sets ``data/annotations/nlp/train_*.jsonl`` (written for the learned components);
@@ -8,11 +9,14 @@ All follow the annotation guide ``data/gold/README.md``.
 """
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 
 from pipeline.config import REPO_ROOT
+from pipeline.io import write_json
 from pipeline.nlp.evaluate import load_gold
 
 GOLD = REPO_ROOT / "data" / "gold" / "nlp_gold.jsonl"
@@ -33,3 +37,44 @@ def load_annotated(paths: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
         passages.append(p.assign(passage_id=stem + ":" + p.passage_id))
         mentions.append(m.assign(passage_id=stem + ":" + m.passage_id))
     return pd.concat(passages, ignore_index=True), pd.concat(mentions, ignore_index=True)
+
+
+def use_case_lines(gold: pd.DataFrame, predictions: dict[str, list[dict]]) -> list[str]:
+    """One line per named set of predicted mentions: overlap P/R/F1 of ``cas_usage`` (as ``make evaluate-nlp``)."""
+    from pipeline.nlp.evaluate import score
+
+    lines = []
+    for name, rows in predictions.items():
+        table = score(gold, pd.DataFrame(rows))
+        row = table[(table["mode"] == "overlap") & (table.kind == "cas_usage") & (table.label == "(tous)")].iloc[0]
+        lines.append(f"  {name:15} cas_usage P {row.precision:.3f} R {row.recall:.3f} F1 {row.f1:.3f}"
+                     f"  ({row.n_pred} predicted, {row.n_gold} gold)")
+    return lines
+
+
+def training_command(argv: list[str] | None, description: str, default_out: Path,
+                     train: Callable[[pd.DataFrame, pd.DataFrame, list[str]], dict],
+                     check: Callable[[Path], object], summary: Callable[[dict], str],
+                     heldout_report: Callable[[list[Path], Path], str]) -> int:
+    """The command line shared by the NLP trainers: ``--train FILE ...`` (default: every annotated set but
+    the gold one), ``--heldout FILE ...``, ``--out PATH``; trains, writes the model atomically, reloads it
+    with ``check`` (a file the pipeline cannot read fails here), prints ``summary`` and the held-out report."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--train", type=Path, nargs="+", default=ANNOTATED_FILES)
+    parser.add_argument("--heldout", type=Path, nargs="*", default=[])
+    parser.add_argument("--out", type=Path, default=default_out)
+    args = parser.parse_args(argv)
+    shared = {p.resolve() for p in args.train} & {p.resolve() for p in args.heldout}
+    if shared:
+        parser.error(f"file(s) both trained on and held out: {sorted(map(str, shared))}")
+    try:
+        passages, mentions = load_annotated(args.train)
+        model = train(passages, mentions, [p.name for p in args.train])
+    except ValueError as exc:
+        parser.error(str(exc))
+    write_json(model, args.out)
+    check(args.out)
+    print(f"{summary(model)}; written to {args.out}")
+    if args.heldout:
+        print(heldout_report(args.heldout, args.out))
+    return 0

@@ -17,8 +17,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Callable
 
 import numpy as np
+from spacy.attrs import DEP, HEAD, LOWER, MORPH, POS, SENT_START
+from spacy.strings import get_string_id
 from spacy.tokens import Doc
 
 RULE_KINDS = ("frein", "cas_usage", "acteur")
@@ -54,24 +57,25 @@ class FeatureLayout:
         return 5 * self.width + len(self.pos_tags) + len(self.dep_labels) + 1 + 6 + 2 * len(RULE_KINDS) + 4
 
 
-def _range_means(values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """Mean of ``values[start:end]`` for each (start, end) pair (end exclusive, end > start)."""
-    cumulative = np.vstack([np.zeros((1, values.shape[1]), dtype=np.float64), np.cumsum(values, axis=0)])
-    return (cumulative[ends] - cumulative[starts]) / (ends - starts)[:, None]
+def _range_means(cumulative: np.ndarray, shift: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Mean of the rows ``start:end`` (end exclusive, end > start, both in one doc) for each pair, from
+    the per-doc cumulative sums (each doc's block has a leading zero row: a row of doc ``d`` is at
+    ``position + d``, which ``shift`` holds)."""
+    return (cumulative[ends + shift] - cumulative[starts + shift]) / (ends - starts)[:, None]
 
 
 def _clause_heads(heads: np.ndarray, is_clause: np.ndarray) -> np.ndarray:
     """Index of the nearest verb at or above each token (the sentence root when there is none)."""
-    out = np.empty(len(heads), dtype=np.int64)
-    for i in range(len(heads)):
-        j, steps = i, 0
-        while not is_clause[j] and heads[j] != j and steps < 50:
-            j, steps = heads[j], steps + 1
-        out[i] = j
+    out = np.arange(len(heads))
+    for _ in range(50):  # climb all tokens one step at a time; trees are far shallower than 50
+        climbing = ~is_clause[out] & (heads[out] != out)
+        if not climbing.any():
+            break
+        out = np.where(climbing, heads[out], out)
     return out
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=2048)
 def _morph_flags(morph: str) -> tuple[bool, bool, bool, bool, bool]:
     """(conditional, future, past, infinitive, participle) from a morphology string."""
     feats = set(morph.split("|"))
@@ -79,58 +83,87 @@ def _morph_flags(morph: str) -> tuple[bool, bool, bool, bool, bool]:
             "VerbForm=Part" in feats)
 
 
+def _columns(ids: np.ndarray, column_of: Callable[[int], float]) -> np.ndarray:
+    """``column_of`` applied to each id, computed once per distinct id."""
+    distinct, inverse = np.unique(ids, return_inverse=True)
+    return np.array([column_of(int(i)) for i in distinct])[inverse]
+
+
 def token_features(doc: Doc, layout: FeatureLayout) -> np.ndarray:
     """A (tokens x ``layout.size``) float32 matrix for ``doc`` (after the rule components)."""
-    n = len(doc)
-    if n == 0:
+    return batch_token_features([doc], layout)
+
+
+def batch_token_features(docs: list[Doc], layout: FeatureLayout) -> np.ndarray:
+    """The features of several docs, their rows one after the other (doc by doc, token by token).
+
+    The docs are laid end to end and every step is an array operation over the whole batch: per-doc
+    numpy calls on fifty-token passages would cost more than the arithmetic (this runs on every passage)."""
+    docs = [doc for doc in docs if len(doc)]
+    if not docs:
         return np.zeros((0, layout.size), dtype=np.float32)
-    tensor = doc.tensor if doc.tensor is not None and doc.tensor.shape == (n, layout.width) else None
-    vectors = np.zeros((n, layout.width), dtype=np.float64) if tensor is None else np.asarray(tensor, dtype=np.float64)
-    pos_index = {p: i for i, p in enumerate(layout.pos_tags)}
-    dep_index = {d: i for i, d in enumerate(layout.dep_labels)}
-    negations, first_words = set(layout.negation_words), set(layout.first_person)
-    heads = np.empty(n, dtype=np.int64)
-    is_clause = np.zeros(n, dtype=bool)
-    pos = np.zeros((n, len(layout.pos_tags)))
-    dep = np.zeros((n, len(layout.dep_labels) + 1))  # last column: a label the layout does not list
-    morph = np.zeros((n, 6))
-    is_first_person = np.zeros(n, dtype=bool)
-    for t in doc:  # one pass: each token object is built once
-        i, tag, lower = t.i, t.pos_, t.lower_
-        heads[i] = t.head.i
-        is_clause[i] = tag in CLAUSE_HEAD_POS
-        if tag in pos_index:
-            pos[i, pos_index[tag]] = 1.0
-        dep[i, dep_index.get(t.dep_, len(layout.dep_labels))] = 1.0
-        morph[i, :5] = _morph_flags(str(t.morph))
-        morph[i, 5] = lower in negations
-        is_first_person[i] = lower in first_words
-    sent_start = np.empty(n, dtype=np.int64)
-    sent_end = np.empty(n, dtype=np.int64)
-    first_sentence = np.zeros(n)
-    first_person = np.zeros(n)
-    inside = np.zeros((n, len(RULE_KINDS)))
-    for k, kind in enumerate(RULE_KINDS):
-        for span in doc.spans.get(kind, []):
-            inside[span.start:span.end, k] = 1.0
-    in_sentence = np.zeros_like(inside)
-    for k, sent in enumerate(doc.sents):
-        a, b = sent.start, sent.end
-        sent_start[a:b], sent_end[a:b] = a, b
-        first_sentence[a:b] = float(k == 0)
-        first_person[a:b] = float(is_first_person[a:b].any())
-        in_sentence[a:b] = inside[a:b].max(axis=0)
+    lengths = np.array([len(doc) for doc in docs])
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    n = int(lengths.sum())
+    vectors = np.vstack([doc.tensor if doc.tensor is not None and doc.tensor.shape == (len(doc), layout.width)
+                         else np.zeros((len(doc), layout.width), dtype=np.float32) for doc in docs]).astype(np.float64)
+    strings = docs[0].vocab.strings
+    # symbols and hashes in one call per doc, no Token objects
+    table = np.vstack([doc.to_array([POS, DEP, HEAD, LOWER, MORPH, SENT_START]) for doc in docs])
     positions = np.arange(n)
+    heads = positions + table[:, 2].astype(np.int64)  # relative offsets: two's complement wraps to negatives
+    pos_index = {p: i for i, p in enumerate(layout.pos_tags)}
+    pos_col = _columns(table[:, 0], lambda i: pos_index.get(strings[i], -1)).astype(np.int64)
+    dep_index = {d: i for i, d in enumerate(layout.dep_labels)}
+    dep_col = _columns(table[:, 1], lambda i: dep_index.get(strings[i], len(layout.dep_labels))).astype(np.int64)
+    pos = np.zeros((n, len(layout.pos_tags)))
+    tagged = pos_col >= 0
+    pos[positions[tagged], pos_col[tagged]] = 1.0
+    dep = np.zeros((n, len(layout.dep_labels) + 1))  # last column: a label the layout does not list
+    dep[positions, dep_col] = 1.0
+    negations = {get_string_id(w) for w in layout.negation_words}
+    first_words = {get_string_id(w) for w in layout.first_person}
+    morph = np.zeros((n, 6))
+    distinct_morphs, morph_of_token = np.unique(table[:, 4], return_inverse=True)
+    morph[:, :5] = np.array([_morph_flags(strings[int(h)] if h else "") for h in distinct_morphs],
+                            dtype=float)[morph_of_token]
+    morph[:, 5] = _columns(table[:, 3], lambda i: float(i in negations))
+    is_first_person = _columns(table[:, 3], lambda i: float(i in first_words))
+    clause_pos = [pos_index[p] for p in CLAUSE_HEAD_POS if p in pos_index]
+    is_clause = (pos_col == clause_pos[0]) | (pos_col == clause_pos[1])
+    starts = table[:, 5].astype(np.int64) == 1
+    starts[offsets] = True  # every doc starts a sentence
+    sentence = np.cumsum(starts) - 1
+    first_of = np.flatnonzero(starts)
+    sent_start = first_of[sentence]
+    sent_end = np.append(first_of[1:], n)[sentence]
+    inside = np.zeros((n, len(RULE_KINDS)))
+    for offset, doc in zip(offsets, docs):
+        for k, kind in enumerate(RULE_KINDS):
+            for span in doc.spans.get(kind, []):
+                inside[offset + span.start:offset + span.end, k] = 1.0
+    in_sentence = np.maximum.reduceat(inside, first_of, axis=0)[sentence]
+    first_person = np.maximum.reduceat(is_first_person, first_of)[sentence]
+    first_sentence = np.isin(first_of, offsets).astype(float)[sentence]
     clause = _clause_heads(heads, is_clause)
-    edges = {j: (doc[j].left_edge.i, doc[j].right_edge.i + 1) for j in set(clause.tolist())}
-    clause_start = np.array([edges[j][0] for j in clause], dtype=np.int64)
-    clause_end = np.array([edges[j][1] for j in clause], dtype=np.int64)
+    edges = {}
+    for offset, doc in zip(offsets, docs):
+        for j in np.unique(clause[offset:offset + len(doc)]).tolist():
+            token = doc[j - offset]
+            edges[j] = (offset + token.left_edge.i, offset + token.right_edge.i + 1)
+    clause_start = np.array([edges[j][0] for j in clause.tolist()], dtype=np.int64)
+    clause_end = np.array([edges[j][1] for j in clause.tolist()], dtype=np.int64)
     window_start = np.maximum(sent_start, positions - WINDOW)
     window_end = np.minimum(sent_end, positions + WINDOW + 1)
     relative = np.stack([np.minimum(1.0, (positions - sent_start) / 40.0),
                          np.minimum(1.0, (sent_end - positions) / 40.0)], axis=1)
+    # cumulative sums per doc, so that a passage's features never depend on the other passages of its batch
+    cumulative = np.vstack([block for offset, length in zip(offsets, lengths) for block in (
+        np.zeros((1, layout.width)), np.cumsum(vectors[offset:offset + length], axis=0))])
+    shift = np.repeat(np.arange(len(docs)), lengths)
     features = np.hstack([
-        vectors, _range_means(vectors, sent_start, sent_end), _range_means(vectors, clause_start, clause_end),
-        _range_means(vectors, window_start, window_end), vectors[heads], pos, dep, morph, inside, in_sentence,
-        first_person[:, None], first_sentence[:, None], relative])
+        vectors, _range_means(cumulative, shift, sent_start, sent_end),
+        _range_means(cumulative, shift, clause_start, clause_end),
+        _range_means(cumulative, shift, window_start, window_end), vectors[heads], pos, dep, morph, inside,
+        in_sentence, first_person[:, None], first_sentence[:, None], relative])
     return features.astype(np.float32)

@@ -12,7 +12,6 @@ odd-numbered passages of ``nlp_dev3a/b/c`` and scoring their even-numbered passa
 """
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
@@ -20,10 +19,8 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
 from pipeline.config import NlpConfig
-from pipeline.io import write_json
-from pipeline.nlp.annotations import ANNOTATED_FILES, load_annotated
+from pipeline.nlp.annotations import load_annotated, training_command, use_case_lines
 from pipeline.nlp.build import build_nlp
-from pipeline.nlp.evaluate import score
 from pipeline.nlp.stage import doc_mentions
 from pipeline.nlp.use_case_filter import MODEL_PATH, FilterModel, UseCaseFilter, span_features
 from pipeline.nlp.use_cases import link_impossible_use_cases
@@ -72,36 +69,15 @@ def heldout_report(paths: list[Path], model_path: Path) -> str:
         plain += doc_mentions(link_impossible_use_cases(doc), pid)
         filtered += doc_mentions(link_impossible_use_cases(component(doc)), pid)
     lines = [f"held out: {', '.join(p.name for p in paths)} ({len(passages)} passages)"]
-    for name, rows in (("rules only", plain), ("rules + filter", filtered)):
-        table = score(gold, pd.DataFrame(rows))
-        row = table[(table["mode"] == "overlap") & (table.kind == "cas_usage") & (table.label == "(tous)")].iloc[0]
-        lines.append(f"  {name:15} cas_usage P {row.precision:.3f} R {row.recall:.3f} F1 {row.f1:.3f}"
-                     f"  ({row.n_pred} predicted, {row.n_gold} gold)")
-    return "\n".join(lines)
+    return "\n".join(lines + use_case_lines(gold, {"rules only": plain, "rules + filter": filtered}))
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--train", type=Path, nargs="+", default=ANNOTATED_FILES)
-    parser.add_argument("--heldout", type=Path, nargs="*", default=[])
-    parser.add_argument("--out", type=Path, default=MODEL_PATH)
-    args = parser.parse_args(argv)
-    shared = {p.resolve() for p in args.train} & {p.resolve() for p in args.heldout}
-    if shared:
-        parser.error(f"file(s) both trained on and held out: {sorted(map(str, shared))}")
-    try:
-        passages, mentions = load_annotated(args.train)
-        model = train(passages, mentions, [p.name for p in args.train])
-    except ValueError as exc:
-        parser.error(str(exc))
-    write_json(model, args.out)
-    FilterModel.load(args.out)  # fail here, not in the pipeline, if the file does not load
-    print(f"{model['n_passages']} passages, {model['n_candidates']} rule use cases ({model['n_positive']} right); "
-          f"written to {args.out}")
-    if args.heldout:
-        print(heldout_report(args.heldout, args.out))
-    return 0
+    return training_command(
+        argv, __doc__.splitlines()[0], MODEL_PATH, train, FilterModel.load,
+        lambda m: f"{m['n_passages']} passages, {m['n_candidates']} rule use cases ({m['n_positive']} right)",
+        heldout_report)
 
 
 if __name__ == "__main__":
