@@ -120,6 +120,7 @@ def test_a_batch_and_single_docs_get_the_same_features_and_use_cases(nlp):
     docs = [_before_tagger(nlp, t) for t in texts]
     batch = batch_token_features(docs, LAYOUT)
     assert np.array_equal(batch, np.vstack([token_features(d, LAYOUT) for d in docs]))  # no batch effect
-    piped = [[(s.text, s._.rule) for s in d.spans["cas_usage"]] for d in nlp.pipe(texts, batch_size=3)]
-    assert piped == [[(s.text, s._.rule) for s in nlp(t).spans["cas_usage"]] for t in texts]
+    piped = [[(s.text, s._.rule) for s in d.spans["cas_usage"]] for d in list(nlp.pipe(texts, batch_size=3))]
+    singles = [nlp(t) for t in texts]
+    assert piped == [[(s.text, s._.rule) for s in d.spans["cas_usage"]] for d in singles]
     assert piped[0] and not piped[1]
