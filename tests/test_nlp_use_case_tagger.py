@@ -5,6 +5,7 @@ import json
 import logging
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from pipeline.nlp.annotations import GOLD
@@ -124,3 +125,12 @@ def test_a_batch_and_single_docs_get_the_same_features_and_use_cases(nlp):
     singles = [nlp(t) for t in texts]
     assert piped == [[(s.text, s._.rule) for s in d.spans["cas_usage"]] for d in singles]
     assert piped[0] and not piped[1]
+
+
+def test_the_stage_runs_without_the_tagger_when_the_config_says_so(nlp):
+    from pipeline.config import NlpConfig
+    from pipeline.nlp.stage import extract_mentions
+
+    passages = pd.DataFrame({"passage_id": ["p1"], "contribution_id": ["c1"], "text": [MISSED_USE]})
+    rules = {on: set(extract_mentions(passages, NlpConfig(use_case_tagger=on))[0]["rule"]) for on in (True, False)}
+    assert RULE_NAME in rules[True] and RULE_NAME not in rules[False]

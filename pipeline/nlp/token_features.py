@@ -130,7 +130,7 @@ def batch_token_features(docs: list[Doc], layout: FeatureLayout) -> np.ndarray:
     morph[:, 5] = _columns(table[:, 3], lambda i: float(i in negations))
     is_first_person = _columns(table[:, 3], lambda i: float(i in first_words))
     clause_pos = [pos_index[p] for p in CLAUSE_HEAD_POS if p in pos_index]
-    is_clause = (pos_col == clause_pos[0]) | (pos_col == clause_pos[1])
+    is_clause = np.isin(pos_col, clause_pos)
     starts = table[:, 5].astype(np.int64) == 1
     starts[offsets] = True  # every doc starts a sentence
     sentence = np.cumsum(starts) - 1
