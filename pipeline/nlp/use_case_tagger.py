@@ -30,11 +30,13 @@ from spacy.tokens import Doc, Span
 from spacy.util import minibatch
 
 from pipeline.nlp.lexicon import PATTERNS_DIR
+from pipeline.nlp.spans import phrase
 from pipeline.nlp.token_features import FeatureLayout, batch_token_features
 from pipeline.nlp.use_cases import CasUsageDetector
 
 MODEL_PATH = PATTERNS_DIR / "cas_usage_tagger.json"
 RULE_NAME = "cas_usage_tagger"
+ADDED_ROOT_POS = {"VERB", "NOUN", "PROPN"}
 LOGGER = logging.getLogger(__name__)
 
 
@@ -136,6 +138,9 @@ class UseCaseTagger:
         for start, end in token_runs(doc, probabilities, model.add_threshold, model.max_gap, model.min_tokens):
             if any(s.start < end and start < s.end for s in rule_spans):
                 continue
+            start, end = phrase(doc, start, end)  # no leading filler, no trailing punctuation or preposition
+            if end - start < model.min_tokens or doc[start:end].root.pos_ not in ADDED_ROOT_POS:
+                continue  # a fragment without a verb or a noun at its head is not a use
             confidence = float(probabilities[start:end].mean())
             kept.append(self.detector.use_case_span(doc, start, end, doc[start:end].root, RULE_NAME, confidence))
         doc.spans["cas_usage"] = sorted(kept, key=lambda s: s.start)
