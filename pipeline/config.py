@@ -76,7 +76,7 @@ class NlpConfig:
     # From this many passages to parse (and with n_process 1), a worker process parses half of them,
     # beside this process and the warm-up (pipeline/warmup.py); ~1.2 GB more memory. 0: never.
     worker_from_passages: int = 3000
-    # The learned cas_usage_tagger (use-case F1 0.691 -> 0.757 on the gold set). It finds about twice as
+    # The learned cas_usage_tagger (use-case F1 0.691 -> 0.743 on the gold set). It finds about twice as
     # many use cases in real text, which the topics stage then clusters: ~10 % more time on a full run of
     # 1,000 contributions. False: rules and filter only.
     use_case_tagger: bool = True
