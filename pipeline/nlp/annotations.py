@@ -78,3 +78,18 @@ def training_command(argv: list[str] | None, description: str, default_out: Path
     if args.heldout:
         print(heldout_report(args.heldout, args.out))
     return 0
+
+
+def heldout_comparison(paths: list[Path], docs_of: Callable, component: Callable, names: tuple[str, str]) -> str:
+    """Overlap P/R/F1 of use cases on the annotated ``paths``, on the docs ``docs_of(passages)`` yields as
+    (passage id, doc) without then with ``component`` (each followed by the linker, as in the pipeline)."""
+    from pipeline.nlp.stage import doc_mentions
+    from pipeline.nlp.use_cases import link_impossible_use_cases
+
+    passages, gold = load_annotated(paths)
+    without, with_component = [], []
+    for pid, doc in docs_of(passages):
+        without += doc_mentions(link_impossible_use_cases(doc), pid)
+        with_component += doc_mentions(link_impossible_use_cases(component(doc)), pid)
+    lines = [f"held out: {', '.join(p.name for p in paths)} ({len(passages)} passages)"]
+    return "\n".join(lines + use_case_lines(gold, {names[0]: without, names[1]: with_component}))

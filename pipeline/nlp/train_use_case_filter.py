@@ -19,11 +19,9 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
 from pipeline.config import NlpConfig
-from pipeline.nlp.annotations import load_annotated, training_command, use_case_lines
+from pipeline.nlp.annotations import heldout_comparison, training_command
 from pipeline.nlp.build import build_nlp
-from pipeline.nlp.stage import doc_mentions
 from pipeline.nlp.use_case_filter import MODEL_PATH, FilterModel, UseCaseFilter, span_features
-from pipeline.nlp.use_cases import link_impossible_use_cases
 
 C = 1.0
 THRESHOLD = 0.3
@@ -62,14 +60,7 @@ def train(passages: pd.DataFrame, mentions: pd.DataFrame, sources: list[str]) ->
 
 def heldout_report(paths: list[Path], model_path: Path) -> str:
     """Overlap P/R/F1 of use cases on ``paths``: rules alone, then rules and filter."""
-    passages, gold = load_annotated(paths)
-    component = UseCaseFilter(str(model_path))
-    plain, filtered = [], []
-    for pid, doc in _docs(passages):
-        plain += doc_mentions(link_impossible_use_cases(doc), pid)
-        filtered += doc_mentions(link_impossible_use_cases(component(doc)), pid)
-    lines = [f"held out: {', '.join(p.name for p in paths)} ({len(passages)} passages)"]
-    return "\n".join(lines + use_case_lines(gold, {"rules only": plain, "rules + filter": filtered}))
+    return heldout_comparison(paths, _docs, UseCaseFilter(str(model_path)), ("rules only", "rules + filter"))
 
 
 def main(argv: list[str] | None = None) -> int:

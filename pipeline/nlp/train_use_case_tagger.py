@@ -23,12 +23,10 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
 from pipeline.config import NlpConfig
-from pipeline.nlp.annotations import load_annotated, training_command, use_case_lines
+from pipeline.nlp.annotations import heldout_comparison, training_command
 from pipeline.nlp.build import build_nlp
-from pipeline.nlp.stage import doc_mentions
 from pipeline.nlp.token_features import FeatureLayout, token_features
 from pipeline.nlp.use_case_tagger import MODEL_PATH, TaggerModel, UseCaseTagger
-from pipeline.nlp.use_cases import link_impossible_use_cases
 
 C = 0.1
 KEEP_THRESHOLD = 0.4
@@ -87,15 +85,8 @@ def train(passages: pd.DataFrame, mentions: pd.DataFrame, sources: list[str]) ->
 
 def heldout_report(paths: list[Path], model_path: Path) -> str:
     """Overlap P/R/F1 of use cases on ``paths``: rules and filter, then with the tagger."""
-    passages, gold = load_annotated(paths)
-    nlp = build_nlp(NlpConfig())
-    component = UseCaseTagger(nlp.get_pipe("cas_usage_detector"), str(model_path))
-    before, after = [], []
-    for pid, doc in _docs(passages):
-        before += doc_mentions(link_impossible_use_cases(doc), pid)
-        after += doc_mentions(link_impossible_use_cases(component(doc)), pid)
-    lines = [f"held out: {', '.join(p.name for p in paths)} ({len(passages)} passages)"]
-    return "\n".join(lines + use_case_lines(gold, {"rules + filter": before, "+ tagger": after}))
+    component = UseCaseTagger(build_nlp(NlpConfig()).get_pipe("cas_usage_detector"), str(model_path))
+    return heldout_comparison(paths, _docs, component, ("rules + filter", "+ tagger"))
 
 
 def main(argv: list[str] | None = None) -> int:
