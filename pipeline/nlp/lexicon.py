@@ -22,6 +22,9 @@ def load_patterns(name: str) -> dict:
     return data
 
 
+_WORD = re.compile(r"\w+")
+
+
 def _term_regex(term: str) -> re.Pattern:
     return re.compile(r"(?<!\w)" + re.escape(term.lower()) + r"(?!\w)")
 
@@ -33,6 +36,19 @@ class CategoryLexicon:
     # (category, ((term, its whole-word regex, weight), ...)); the plain term is a cheap pre-check
     categories: tuple[tuple[str, tuple[tuple[str, re.Pattern, float], ...]], ...]
     fallback: str = "autre"
+
+    @property
+    def _by_first_word(self) -> dict[str, list[tuple[int, frozenset, re.Pattern, float]]]:
+        """(category index, words, regex, weight) of every term, under the first word of the term."""
+        index = self.__dict__.get("_index")
+        if index is None:
+            index = {}
+            for k, (_, terms) in enumerate(self.categories):
+                for term, regex, weight in terms:
+                    words = _WORD.findall(term)
+                    index.setdefault(words[0] if words else "", []).append((k, frozenset(words), regex, weight))
+            object.__setattr__(self, "_index", index)
+        return index
 
     @classmethod
     def from_mapping(cls, mapping: dict, fallback: str = "autre") -> "CategoryLexicon":
@@ -46,17 +62,20 @@ class CategoryLexicon:
 
     def scores(self, weighted_texts: Iterable[tuple[str, float]]) -> dict[str, float]:
         """Score of every category over texts given with a weight (each term counted once per text)."""
-        texts = [(t.lower(), w) for t, w in weighted_texts if t]
-        result: dict[str, float] = {}
-        for category, terms in self.categories:
-            total = 0.0
-            for term, regex, weight in terms:
-                for text, text_weight in texts:
-                    if term in text and regex.search(text):
-                        total += weight * text_weight
-            if total:
-                result[category] = total
-        return result
+        totals = [0.0] * len(self.categories)
+        index = self._by_first_word
+        for text, text_weight in weighted_texts:
+            if not text:
+                continue
+            text = text.lower()
+            words = set(_WORD.findall(text))
+            # a whole-word match of a term needs each of its words among the text's words: only the
+            # terms filed under a word of the text can match (a few, not the hundreds of the lexicon)
+            for word in words | {""}:
+                for k, term_words, regex, weight in index.get(word, ()):
+                    if term_words <= words and regex.search(text):
+                        totals[k] += weight * text_weight
+        return {category: total for (category, _), total in zip(self.categories, totals) if total}
 
     def best(self, weighted_texts: Iterable[tuple[str, float]], default: str | None = None) -> tuple[str, float]:
         """(category, share of the total score); ``default`` (or the fallback) when nothing matches."""
