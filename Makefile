@@ -43,9 +43,9 @@ classify: ## Run the axis classification stage only
 topics: ## Run the topics stage only (add ARGS=--refit to refit from scratch)
 	$(PY) -m pipeline topics $(PATHS) $(ARGS)
 
-train-nlp: ## Retrain the learned use-case filter, then the use-case tagger (pipeline/nlp/patterns/*.json) on the dev and training sets
+train-nlp: ## Retrain the learned use-case filter, then the sentence scores and span taggers (pipeline/nlp/patterns/*.json) on the dev and training sets
 	$(PY) -m pipeline.nlp.train_use_case_filter
-	$(PY) -m pipeline.nlp.train_use_case_tagger
+	$(PY) -m pipeline.nlp.train_span_tagger
 
 train-axes: ## Train the axis classifier on data/annotations (corrections included)
 	$(PY) -m pipeline train-axes $(PATHS)

@@ -76,10 +76,11 @@ class NlpConfig:
     # From this many passages to parse (and with n_process 1), a worker process parses half of them,
     # beside this process and the warm-up (pipeline/warmup.py); ~1.2 GB more memory. 0: never.
     worker_from_passages: int = 3000
-    # The learned cas_usage_tagger (use-case F1 0.691 -> 0.743 on the gold set). It finds about twice as
-    # many use cases in real text, which the topics stage then clusters: ~10 % more time on a full run of
-    # 1,000 contributions. False: rules and filter only.
-    use_case_tagger: bool = True
+    # The learned span_tagger (pipeline/nlp/span_tagger.py: sentence scores and token taggers that check
+    # and complete the rule barriers and use cases): gold-set F1 frein 0.791 -> 0.828, cas_usage 0.691 ->
+    # 0.796 (held-out dev4: 0.686 -> 0.760, 0.660 -> 0.807). It finds about twice as many use cases in
+    # real text, which the topics stage then clusters. False: rules and use-case filter only.
+    span_tagger: bool = True
 
 
 @dataclass(frozen=True)

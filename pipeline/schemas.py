@@ -97,7 +97,7 @@ SCHEMAS: dict[str, Table] = {t.name: t for t in [
        ("canonical", "str", "Canonical actor name (acteur) or the barrier's object (frein)."),
        ("status", "str", "Use cases: realise, en_projet or impossible; null otherwise."),
        ("linked_mention_id", "str", "Barrier <-> impossible use case link, null otherwise."),
-       ("rule", "str", "What fired: pattern id, gazetteer, ner, cas_usage_tagger (the learned tagger)..."),
+       ("rule", "str", "What fired: pattern id, gazetteer, ner, frein_tagger / cas_usage_tagger (the learned span tagger)..."),
        ("score", "float", "Confidence in [0, 1].")),
     _t("actor_links", "Co-occurrence of actors within passages (actor network).", ("source", "target"),
        ("source", "str", "Canonical actor (alphabetically first)."),

@@ -12,6 +12,6 @@ def spans(nlp, text, kind):
 
 
 def rule_spans(nlp, text, kind):
-    """The spans of ``kind`` found by the rule detectors alone (the learned use-case filter and tagger are off)."""
-    with nlp.select_pipes(disable=["cas_usage_filter", "cas_usage_tagger"]):
+    """The spans of ``kind`` found by the rule detectors alone (the learned use-case filter and span tagger are off)."""
+    with nlp.select_pipes(disable=["cas_usage_filter", "span_tagger"]):
         return spans(nlp, text, kind)

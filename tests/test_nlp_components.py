@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 
-from nlp_helpers import spans
+from nlp_helpers import rule_spans, spans
 
 
 @pytest.mark.parametrize("text, trigger, label, obj", [
@@ -43,7 +43,7 @@ def test_barrier_forms_have_category_and_object(nlp, text, trigger, label, obj):
     ("Nous n'avons aucune donnée sur les déchets ménagers.", "disponibilite_donnees"),
 ])
 def test_negated_capability_is_a_barrier(nlp, text, label):
-    found = spans(nlp, text, "frein")
+    found = rule_spans(nlp, text, "frein")
     assert [s.label_ for s in found] == [label]
     assert found[0]._.rule.startswith("neg_")
 
@@ -55,7 +55,7 @@ def test_negated_capability_is_a_barrier(nlp, text, label):
     "Nous publions chaque mois le budget de la commune.",
 ])
 def test_no_barrier_in_positive_or_negated_obstacle_statements(nlp, text):
-    assert spans(nlp, text, "frein") == []
+    assert rule_spans(nlp, text, "frein") == []
 
 
 def test_barrier_span_is_the_clause_not_the_whole_long_sentence(nlp):

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.nlp import train_use_case_filter, train_use_case_tagger
+from pipeline.nlp import train_span_tagger, train_use_case_filter
 from pipeline.nlp.annotations import ANNOTATED_FILES, GOLD
 
 
-@pytest.mark.parametrize("trainer", [train_use_case_filter, train_use_case_tagger], ids=["filter", "tagger"])
+@pytest.mark.parametrize("trainer", [train_use_case_filter, train_span_tagger], ids=["filter", "tagger"])
 def test_gold_set_and_heldout_overlap_are_refused(trainer, tmp_path, capsys):
     with pytest.raises(SystemExit):
         trainer.main(["--train", str(GOLD), "--out", str(tmp_path / "gold.json")])

@@ -39,16 +39,17 @@ def load_annotated(paths: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.concat(passages, ignore_index=True), pd.concat(mentions, ignore_index=True)
 
 
-def use_case_lines(gold: pd.DataFrame, predictions: dict[str, list[dict]]) -> list[str]:
-    """One line per named set of predicted mentions: overlap P/R/F1 of ``cas_usage`` (as ``make evaluate-nlp``)."""
+def kind_lines(gold: pd.DataFrame, predictions: dict[str, list[dict]], kinds: tuple[str, ...] = ("cas_usage",)) -> list[str]:
+    """One line per kind and named set of predicted mentions: overlap P/R/F1 (as ``make evaluate-nlp``)."""
     from pipeline.nlp.evaluate import score
 
     lines = []
-    for name, rows in predictions.items():
-        table = score(gold, pd.DataFrame(rows))
-        row = table[(table["mode"] == "overlap") & (table.kind == "cas_usage") & (table.label == "(tous)")].iloc[0]
-        lines.append(f"  {name:15} cas_usage P {row.precision:.3f} R {row.recall:.3f} F1 {row.f1:.3f}"
-                     f"  ({row.n_pred} predicted, {row.n_gold} gold)")
+    for kind in kinds:
+        for name, rows in predictions.items():
+            table = score(gold, pd.DataFrame(rows))
+            row = table[(table["mode"] == "overlap") & (table.kind == kind) & (table.label == "(tous)")].iloc[0]
+            lines.append(f"  {name:15} {kind:9} P {row.precision:.3f} R {row.recall:.3f} F1 {row.f1:.3f}"
+                         f"  ({row.n_pred} predicted, {row.n_gold} gold)")
     return lines
 
 
@@ -80,8 +81,9 @@ def training_command(argv: list[str] | None, description: str, default_out: Path
     return 0
 
 
-def heldout_comparison(paths: list[Path], docs_of: Callable, component: Callable, names: tuple[str, str]) -> str:
-    """Overlap P/R/F1 of use cases on the annotated ``paths``, on the docs ``docs_of(passages)`` yields as
+def heldout_comparison(paths: list[Path], docs_of: Callable, component: Callable, names: tuple[str, str],
+                       kinds: tuple[str, ...] = ("cas_usage",)) -> str:
+    """Overlap P/R/F1 of ``kinds`` on the annotated ``paths``, on the docs ``docs_of(passages)`` yields as
     (passage id, doc) without then with ``component`` (each followed by the linker, as in the pipeline)."""
     from pipeline.nlp.stage import doc_mentions
     from pipeline.nlp.use_cases import link_impossible_use_cases
@@ -92,4 +94,4 @@ def heldout_comparison(paths: list[Path], docs_of: Callable, component: Callable
         without += doc_mentions(link_impossible_use_cases(doc), pid)
         with_component += doc_mentions(link_impossible_use_cases(component(doc)), pid)
     lines = [f"held out: {', '.join(p.name for p in paths)} ({len(passages)} passages)"]
-    return "\n".join(lines + use_case_lines(gold, {names[0]: without, names[1]: with_component}))
+    return "\n".join(lines + kind_lines(gold, {names[0]: without, names[1]: with_component}, kinds))

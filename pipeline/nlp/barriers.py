@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span, Token
 
 from pipeline.nlp.lexicon import CategoryLexicon, lemma_text, load_patterns
 from pipeline.nlp.rules import canonical_object, dependency_candidates, token_candidates
@@ -54,6 +54,13 @@ class FreinDetector:
             texts.append((lemma_text(subject.subtree), 1.5))
         label, share = self.lexicon.best(texts)
         return label, share, obj
+
+    def barrier_span(self, doc: Doc, start: int, end: int, anchor: Token, rule: str, confidence: float) -> Span:
+        """A ``frein`` span over tokens ``start:end`` found by a learned component: category from the
+        lexicons (its words, its head word); the score weighs ``confidence`` by how clearly it is named."""
+        tokens = doc[start:end]
+        label, share = self.lexicon.best([(lemma_text(tokens), 1.0), (tokens.text, 0.5), (anchor.lemma_, 2.0)])
+        return make_span(doc, start, end, "frein", label, rule=rule, score=round(confidence * (0.7 + 0.3 * share), 3))
 
     def _fallback(self, cand) -> bool:
         return self.meta[cand.rule].get("extend") == "clause"

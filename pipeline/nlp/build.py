@@ -8,14 +8,14 @@ from spacy.language import Language
 from pipeline.config import NlpConfig
 from pipeline.spacy_models import load_french
 # Importing the modules registers the factories with spaCy.
-from pipeline.nlp import actors, barriers, repairs, topic_lemmas, use_case_filter, use_case_tagger, use_cases  # noqa: F401
+from pipeline.nlp import actors, barriers, repairs, topic_lemmas, span_tagger, use_case_filter, use_cases  # noqa: F401
 from pipeline.nlp.spans import register_extensions
 
-# ``cas_usage_filter`` (learned, use_case_filter.py) checks the rule use cases, then ``cas_usage_tagger``
-# (learned, use_case_tagger.py) drops unlikely ones and adds those the rules missed, before the linker.
+# ``cas_usage_filter`` (learned, use_case_filter.py) checks the rule use cases, then ``span_tagger``
+# (learned, span_tagger.py) drops unlikely barriers and use cases and adds those the rules missed, before the linker.
 # ``topic_lemmas`` reads POS and lemmas for the topics stage before ``token_repairs`` changes any.
 COMPONENTS = ("topic_lemmas", "token_repairs", "acteur_gazetteer", "frein_detector", "cas_usage_detector", "cas_usage_filter",
-              "cas_usage_tagger", "frein_cas_usage_linker")
+              "span_tagger", "frein_cas_usage_linker")
 
 
 @lru_cache(maxsize=4)
@@ -32,6 +32,6 @@ def _build(model: str) -> Language:
 
 def build_nlp(config: NlpConfig) -> Language:
     """``spacy.load(config.spacy_model)`` plus ``acteur_gazetteer``, ``frein_detector``,
-    ``cas_usage_detector``, ``cas_usage_filter``, ``cas_usage_tagger`` and ``frein_cas_usage_linker``; results in ``doc.spans["acteur"]``,
+    ``cas_usage_detector``, ``cas_usage_filter``, ``span_tagger`` and ``frein_cas_usage_linker``; results in ``doc.spans["acteur"]``,
     ``doc.spans["frein"]`` and ``doc.spans["cas_usage"]``. Cached per process and model."""
     return _build(config.spacy_model)

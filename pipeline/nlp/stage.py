@@ -106,7 +106,7 @@ def _pipe_mentions(nlp, todo: list[tuple[str, str, list | None]], config: NlpCon
 
     computed = [(pid, text) for pid, text, entities in todo if entities is None]
     given = [(pid, (text, entities)) for pid, text, entities in todo if entities is not None]
-    off = [] if config.use_case_tagger else ["cas_usage_tagger"]
+    off = [] if config.span_tagger else ["span_tagger"]
     _stream(nlp, computed, lambda text: text, off, config, rejects, keep)
     _stream(nlp, given, lambda pair: doc_with_entities(nlp, *pair), [SKIPPED_COMPONENT, *off], config, rejects, keep)
     return [row for pid, _, _ in todo for row in found.get(pid, [])]

@@ -1,4 +1,4 @@
-"""Per-token features for the learned ``cas_usage_tagger``: context vectors, syntax and rule flags.
+"""Per-token features for the learned ``span_tagger``: context vectors, syntax, rule flags, sentence scores.
 
 The vectors come from the ``tok2vec`` output the pipeline already computes (``doc.tensor``), so the
 features cost a few array operations per passage, not another model. Each token gets:
@@ -8,7 +8,10 @@ features cost a few array operations per passage, not another model. Each token 
 * one-hot part of speech and dependency label, a few morphology flags (conditional, future, past,
   infinitive, participle, negation word);
 * what the rule components found: inside a rule barrier / use case / actor, and whether its
-  sentence holds one; first person in the sentence, first sentence of the passage, relative position.
+  sentence holds one; first person in the sentence, first sentence of the passage, relative position;
+* the scores (``sentence_scores.py``: how likely a sentence states a barrier, a use case) of its
+  sentence, of the sentences before and after it, and the highest of its passage, when the layout
+  names sentence kinds.
 
 The layout (tag lists, words) is stored in the model file, so a model always reads the features it
 was trained on.
@@ -38,23 +41,25 @@ class FeatureLayout:
     negation_words: tuple[str, ...]
     first_person: tuple[str, ...]
     width: int
+    sentence_kinds: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         """JSON-ready form, stored in the model file."""
         return {"pos_tags": list(self.pos_tags), "dep_labels": list(self.dep_labels),
                 "negation_words": list(self.negation_words), "first_person": list(self.first_person),
-                "width": self.width}
+                "width": self.width, "sentence_kinds": list(self.sentence_kinds)}
 
     @classmethod
     def from_dict(cls, data: dict) -> "FeatureLayout":
         """Read the layout of a model file."""
         return cls(tuple(data["pos_tags"]), tuple(data["dep_labels"]), tuple(data["negation_words"]),
-                   tuple(data["first_person"]), int(data["width"]))
+                   tuple(data["first_person"]), int(data["width"]), tuple(data.get("sentence_kinds", ())))
 
     @property
     def size(self) -> int:
         """Number of features per token."""
-        return 5 * self.width + len(self.pos_tags) + len(self.dep_labels) + 1 + 6 + 2 * len(RULE_KINDS) + 4
+        return (5 * self.width + len(self.pos_tags) + len(self.dep_labels) + 1 + 6 + 2 * len(RULE_KINDS) + 4
+                + 4 * len(self.sentence_kinds))
 
 
 def _range_means(cumulative: np.ndarray, shift: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -89,16 +94,23 @@ def _columns(ids: np.ndarray, column_of: Callable[[int], float]) -> np.ndarray:
     return np.array([column_of(int(i)) for i in distinct])[inverse]
 
 
-def token_features(doc: Doc, layout: FeatureLayout) -> np.ndarray:
-    """A (tokens x ``layout.size``) float32 matrix for ``doc`` (after the rule components)."""
-    return batch_token_features([doc], layout)
+def token_features(doc: Doc, layout: FeatureLayout, sentence_scores: np.ndarray | None = None) -> np.ndarray:
+    """A (tokens x ``layout.size``) float32 matrix for ``doc`` (after the rule components); ``sentence_scores``
+    (sentences x ``layout.sentence_kinds``) when the layout names sentence kinds."""
+    return batch_token_features([doc], layout, None if sentence_scores is None else [sentence_scores])
 
 
-def batch_token_features(docs: list[Doc], layout: FeatureLayout) -> np.ndarray:
-    """The features of several docs, their rows one after the other (doc by doc, token by token).
+def batch_token_features(docs: list[Doc], layout: FeatureLayout,
+                         sentence_scores: list[np.ndarray] | None = None) -> np.ndarray:
+    """The features of several docs, their rows one after the other (doc by doc, token by token);
+    ``sentence_scores`` holds one (sentences x kinds) array per doc when the layout names sentence kinds.
 
     The docs are laid end to end and every step is an array operation over the whole batch: per-doc
     numpy calls on fifty-token passages would cost more than the arithmetic (this runs on every passage)."""
+    if layout.sentence_kinds:
+        if sentence_scores is None or len(sentence_scores) != len(docs):
+            raise ValueError("this layout reads sentence scores: give one array per doc")
+        sentence_scores = [scores for doc, scores in zip(docs, sentence_scores) if len(doc)]
     docs = [doc for doc in docs if len(doc)]
     if not docs:
         return np.zeros((0, layout.size), dtype=np.float32)
@@ -166,4 +178,20 @@ def batch_token_features(docs: list[Doc], layout: FeatureLayout) -> np.ndarray:
         _range_means(cumulative, shift, clause_start, clause_end),
         _range_means(cumulative, shift, window_start, window_end), vectors[heads], pos, dep, morph, inside,
         in_sentence, first_person[:, None], first_sentence[:, None], relative])
+    if layout.sentence_kinds:
+        features = np.hstack([features, _sentence_context(np.vstack(sentence_scores), first_of, offsets)[sentence]])
     return features.astype(np.float32)
+
+
+def _sentence_context(scores: np.ndarray, first_of: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Per sentence: its scores, those of the sentence before and after it in its doc (0 at the edges)
+    and the highest of its doc (``first_of``: first token of each sentence; ``offsets``: of each doc)."""
+    if len(scores) != len(first_of):
+        raise ValueError(f"{len(scores)} sentence scores for {len(first_of)} sentences")
+    opens_doc = np.isin(first_of, offsets)
+    before, after = np.zeros_like(scores), np.zeros_like(scores)
+    before[1:] = np.where(opens_doc[1:, None], 0.0, scores[:-1])
+    after[:-1] = np.where(opens_doc[1:, None], 0.0, scores[1:])
+    doc_of = np.cumsum(opens_doc) - 1
+    highest = np.maximum.reduceat(scores, np.flatnonzero(opens_doc), axis=0)[doc_of]
+    return np.hstack([scores, before, after, highest])

@@ -1,15 +1,18 @@
-"""Train the ``cas_usage_tagger`` model and write ``patterns/cas_usage_tagger.json``.
+"""Train the ``span_tagger`` models (sentence scores, then one token tagger per kind): ``patterns/span_tagger.json``.
 
-Usage: ``python -m pipeline.nlp.train_use_case_tagger [--train FILE ...] [--heldout FILE ...] [--out PATH]``
+Usage: ``python -m pipeline.nlp.train_span_tagger [--train FILE ...] [--heldout FILE ...] [--out PATH]``
 
-Each token of the annotated passages (default: every development and training set,
-``pipeline/nlp/annotations.py``; the gold test set is refused) is an example, labelled by whether it
-lies inside an annotated use case, with the features :func:`token_features` reads from the pipeline
-as the tagger sees it (after the rule detectors and the ``cas_usage_filter``). Run it after the
-filter's training: the tagger learns on the filter's output.
+On the annotated passages (default: every development and training set, ``pipeline/nlp/annotations.py``;
+the gold test set is refused), parsed as the tagger sees them (after the rule detectors and the
+``cas_usage_filter``; run this after the filter's training):
 
-``--heldout`` files are then scored (overlap P/R/F1 of ``cas_usage``, as ``make evaluate-nlp``) with
-the rules and filter alone and with the tagger.
+1. the sentence model: each sentence labelled by whether it overlaps an annotated barrier / use case;
+2. the token taggers: each token an example, labelled by whether it lies inside an annotated mention of
+   the kind, with :func:`token_features`. The sentence scores among those features are out of fold
+   (models fitted on the other source files), as the taggers will meet them on unseen text.
+
+``--heldout`` files are then scored (overlap P/R/F1 of both kinds, as ``make evaluate-nlp``) with the
+rules and filter alone and with the tagger.
 
 Regularisation, thresholds and decoding are constants, chosen once by training on ``nlp_dev``,
 ``nlp_dev2``, ``nlp_dev3a/b/c`` and ``data/annotations/nlp/train_*`` and scoring ``nlp_dev4a/b/c/d``.
@@ -21,19 +24,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold
 
 from pipeline.config import NlpConfig
 from pipeline.nlp.annotations import heldout_comparison, training_command
 from pipeline.nlp.build import build_nlp
-from pipeline.nlp.token_features import FeatureLayout, token_features
-from pipeline.nlp.use_case_tagger import MODEL_PATH, TaggerModel, UseCaseTagger
+from pipeline.nlp.sentence_scores import SENTENCE_KINDS, SentenceModel, SentenceRows
+from pipeline.nlp.span_tagger import MODEL_PATH, TAGGED_KINDS, SpanTagger, SpanTaggerModels
+from pipeline.nlp.token_features import FeatureLayout, batch_token_features
 
 C = 0.1
-KEEP_THRESHOLD = 0.4
-ADD_THRESHOLD = 0.8
-MAX_GAP = 6
-MIN_TOKENS = 3
-AFTER_TAGGER = ("cas_usage_tagger", "frein_cas_usage_linker")
+SENTENCE_C = 3.0
+MIN_DF = 2
+VECTOR_WEIGHT = 1.0
+FOLDS = 5
+DECODING = {"keep_threshold": 0.5, "add_threshold": 0.75, "max_gap": 6, "min_tokens": 3}
+AFTER_TAGGER = ("span_tagger", "frein_cas_usage_linker")
 LAYOUT = FeatureLayout(
     pos_tags=("ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART", "PRON", "PROPN", "PUNCT",
               "SCONJ", "SYM", "VERB", "X", "SPACE"),
@@ -43,7 +49,7 @@ LAYOUT = FeatureLayout(
                 "expl:subj", "expl:comp", "expl:pass", "dep", "nummod", "csubj"),
     negation_words=("pas", "ne", "n'", "n’", "aucun", "aucune", "jamais", "plus", "sans"),
     first_person=("nous", "notre", "nos", "on"),
-    width=96)
+    width=96, sentence_kinds=SENTENCE_KINDS)
 
 
 def _docs(passages: pd.DataFrame):
@@ -53,47 +59,83 @@ def _docs(passages: pd.DataFrame):
     return zip(passages.passage_id, nlp.pipe(passages.text.tolist(), disable=skip, batch_size=32))
 
 
-def _labels(doc, spans: list[tuple[int, int]]) -> np.ndarray:
-    """1 for the tokens that overlap an annotated use case (character offsets)."""
-    labels = np.zeros(len(doc), dtype=np.int8)
-    for t in doc:
-        end = t.idx + len(t)
-        labels[t.i] = any(s < end and t.idx < e for s, e in spans)
-    return labels
+def _overlapping(starts: np.ndarray, ends: np.ndarray, spans: list[tuple[int, int]]) -> np.ndarray:
+    """1 for each character range ``starts[i]:ends[i]`` that overlaps one of ``spans``."""
+    return np.array([any(s < e and b < t for s, t in spans) for b, e in zip(starts, ends)], dtype=np.int8)
+
+
+def _fit(x, y, c: float, class_weight=None) -> LogisticRegression:
+    if len(set(np.asarray(y).tolist())) < 2:
+        raise ValueError("the training passages give examples of one class only")
+    return LogisticRegression(C=c, max_iter=3000, class_weight=class_weight).fit(x, y)
+
+
+def fit_sentence_model(rows: SentenceRows, labels: dict[str, np.ndarray]) -> SentenceModel:
+    """The sentence model of ``rows`` (vocabulary, then one regression per kind)."""
+    model = SentenceModel.vocabulary_of(rows, MIN_DF, VECTOR_WEIGHT)
+    design = model.design(rows)
+    for k, kind in enumerate(model.kinds):
+        fitted = _fit(design, labels[kind], SENTENCE_C)
+        model.coef[k], model.intercept[k] = fitted.coef_[0], fitted.intercept_[0]
+    return model
+
+
+def out_of_fold_scores(rows: SentenceRows, labels: dict[str, np.ndarray], groups: np.ndarray) -> np.ndarray:
+    """(sentences x kinds) scores, each from a sentence model fitted on the other groups."""
+    scores = np.zeros((len(rows), len(SENTENCE_KINDS)))
+    folds = GroupKFold(n_splits=min(FOLDS, len(set(groups.tolist()))))
+    for fit_rows, score_rows in folds.split(np.zeros(len(rows)), groups=groups):
+        model = fit_sentence_model(rows.subset(fit_rows), {k: v[fit_rows] for k, v in labels.items()})
+        scores[score_rows] = model.probabilities(rows.subset(score_rows))
+    return scores
 
 
 def train(passages: pd.DataFrame, mentions: pd.DataFrame, sources: list[str]) -> dict:
-    """The model dictionary: feature layout, standardisation, weights, decoding settings, counts."""
-    gold = {pid: list(zip(g.start, g.end)) for pid, g in mentions[mentions.kind == "cas_usage"].groupby("passage_id")}
-    blocks, labels = [], []
-    for pid, doc in _docs(passages):
-        blocks.append(token_features(doc, LAYOUT))
-        labels.append(_labels(doc, gold.get(pid, [])))
-    x, y = np.vstack(blocks), np.concatenate(labels)
-    if len(set(y.tolist())) < 2:
-        raise ValueError("the training passages give tokens of one class only")
+    """The model dictionary: feature layout, sentence model, one tagger per kind, decoding settings, counts."""
+    pids, docs = zip(*[(pid, doc) for pid, doc in _docs(passages) if len(doc)])
+    gold = {kind: {pid: list(zip(g.start, g.end)) for pid, g in mentions[mentions.kind == kind].groupby("passage_id")}
+            for kind in TAGGED_KINDS}
+    rows = SentenceRows.of_docs(list(docs))
+    sents = [(pid, s) for pid, doc in zip(pids, docs) for s in doc.sents]
+    sentence_labels = {kind: np.concatenate([_overlapping(np.array([s.start_char]), np.array([s.end_char]),
+                                                          gold[kind].get(pid, [])) for pid, s in sents])
+                       for kind in SENTENCE_KINDS}
+    files = np.array([pid.split(":")[0] for pid, _ in sents])
+    groups = files if len(set(files.tolist())) >= FOLDS else np.array([pid for pid, _ in sents])
+    oof = out_of_fold_scores(rows, sentence_labels, groups)
+    per_doc = np.split(oof, np.cumsum([sum(1 for _ in doc.sents) for doc in docs])[:-1])
+    x = np.vstack([batch_token_features(list(docs[i:i + 128]), LAYOUT, per_doc[i:i + 128])
+                   for i in range(0, len(docs), 128)])
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale == 0] = 1.0
-    fitted = LogisticRegression(C=C, max_iter=3000, class_weight="balanced").fit((x - mean) / scale, y)
-    return {"layout": LAYOUT.to_dict(), "mean": [round(float(v), 6) for v in mean],
-            "scale": [round(float(v), 6) for v in scale], "coef": [round(float(v), 6) for v in fitted.coef_[0]],
-            "intercept": round(float(fitted.intercept_[0]), 6), "keep_threshold": KEEP_THRESHOLD,
-            "add_threshold": ADD_THRESHOLD, "max_gap": MAX_GAP, "min_tokens": MIN_TOKENS, "C": C,
-            "trained_on": sources, "n_passages": int(len(passages)), "n_tokens": int(len(y)),
-            "n_positive": int(y.sum())}
+    taggers, positives = {}, {}
+    for kind in TAGGED_KINDS:
+        y = np.concatenate([_overlapping(np.array([t.idx for t in doc]), np.array([t.idx + len(t) for t in doc]),
+                                         gold[kind].get(pid, [])) for pid, doc in zip(pids, docs)])
+        fitted = _fit((x - mean) / scale, y, C, class_weight="balanced")
+        positives[kind] = int(y.sum())
+        taggers[kind] = {"mean": [round(float(v), 6) for v in mean], "scale": [round(float(v), 6) for v in scale],
+                         "coef": [round(float(v), 6) for v in fitted.coef_[0]],
+                         "intercept": round(float(fitted.intercept_[0]), 6), **DECODING}
+    return {"layout": LAYOUT.to_dict(), "sentences": fit_sentence_model(rows, sentence_labels).to_dict(),
+            "taggers": taggers, "C": C, "sentence_C": SENTENCE_C, "trained_on": sources,
+            "n_passages": int(len(docs)), "n_sentences": len(rows), "n_tokens": int(len(x)),
+            "n_positive": positives}
 
 
 def heldout_report(paths: list[Path], model_path: Path) -> str:
-    """Overlap P/R/F1 of use cases on ``paths``: rules and filter, then with the tagger."""
-    component = UseCaseTagger(build_nlp(NlpConfig()).get_pipe("cas_usage_detector"), str(model_path))
-    return heldout_comparison(paths, _docs, component, ("rules + filter", "+ tagger"))
+    """Overlap P/R/F1 of barriers and use cases on ``paths``: rules and filter, then with the tagger."""
+    nlp = build_nlp(NlpConfig())
+    component = SpanTagger(nlp.get_pipe("frein_detector"), nlp.get_pipe("cas_usage_detector"), str(model_path))
+    return heldout_comparison(paths, _docs, component, ("rules + filter", "+ tagger"), TAGGED_KINDS)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point."""
     return training_command(
-        argv, __doc__.splitlines()[0], MODEL_PATH, train, TaggerModel.load,
-        lambda m: f"{m['n_passages']} passages, {m['n_tokens']} tokens ({m['n_positive']} in a use case)",
+        argv, __doc__.splitlines()[0], MODEL_PATH, train, SpanTaggerModels.load,
+        lambda m: (f"{m['n_passages']} passages, {m['n_sentences']} sentences, {m['n_tokens']} tokens"
+                   f" ({', '.join(f'{n} in a {k}' for k, n in m['n_positive'].items())})"),
         heldout_report)
 
 

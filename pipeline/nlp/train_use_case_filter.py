@@ -26,7 +26,7 @@ from pipeline.nlp.use_case_filter import MODEL_PATH, FilterModel, UseCaseFilter,
 C = 1.0
 THRESHOLD = 0.3
 # the filter sees what it sees in the pipeline: the rule detectors' output
-AFTER_DETECTORS = ("cas_usage_filter", "cas_usage_tagger", "frein_cas_usage_linker")
+AFTER_DETECTORS = ("cas_usage_filter", "span_tagger", "frein_cas_usage_linker")
 
 
 def _docs(passages: pd.DataFrame):
