@@ -59,9 +59,9 @@ def _docs(passages: pd.DataFrame):
     return zip(passages.passage_id, nlp.pipe(passages.text.tolist(), disable=skip, batch_size=32))
 
 
-def _overlapping(starts: np.ndarray, ends: np.ndarray, spans: list[tuple[int, int]]) -> np.ndarray:
-    """1 for each character range ``starts[i]:ends[i]`` that overlaps one of ``spans``."""
-    return np.array([any(s < e and b < t for s, t in spans) for b, e in zip(starts, ends)], dtype=np.int8)
+def _overlapping(ranges: list[tuple[int, int]], spans: list[tuple[int, int]]) -> np.ndarray:
+    """1 for each character range ``(start, end)`` of ``ranges`` that overlaps one of ``spans``."""
+    return np.array([any(s < end and start < e for s, e in spans) for start, end in ranges], dtype=np.int8)
 
 
 def _fit(x, y, c: float, class_weight=None) -> LogisticRegression:
@@ -97,9 +97,8 @@ def train(passages: pd.DataFrame, mentions: pd.DataFrame, sources: list[str]) ->
             for kind in TAGGED_KINDS}
     rows = SentenceRows.of_docs(list(docs))
     sents = [(pid, s) for pid, doc in zip(pids, docs) for s in doc.sents]
-    sentence_labels = {kind: np.concatenate([_overlapping(np.array([s.start_char]), np.array([s.end_char]),
-                                                          gold[kind].get(pid, [])) for pid, s in sents])
-                       for kind in SENTENCE_KINDS}
+    sentence_labels = {kind: np.concatenate([_overlapping([(s.start_char, s.end_char)], gold[kind].get(pid, []))
+                                             for pid, s in sents]) for kind in SENTENCE_KINDS}
     files = np.array([pid.split(":")[0] for pid, _ in sents])
     groups = files if len(set(files.tolist())) >= FOLDS else np.array([pid for pid, _ in sents])
     oof = out_of_fold_scores(rows, sentence_labels, groups)
@@ -110,8 +109,8 @@ def train(passages: pd.DataFrame, mentions: pd.DataFrame, sources: list[str]) ->
     scale[scale == 0] = 1.0
     taggers, positives = {}, {}
     for kind in TAGGED_KINDS:
-        y = np.concatenate([_overlapping(np.array([t.idx for t in doc]), np.array([t.idx + len(t) for t in doc]),
-                                         gold[kind].get(pid, [])) for pid, doc in zip(pids, docs)])
+        y = np.concatenate([_overlapping([(t.idx, t.idx + len(t)) for t in doc], gold[kind].get(pid, []))
+                            for pid, doc in zip(pids, docs)])
         fitted = _fit((x - mean) / scale, y, C, class_weight="balanced")
         positives[kind] = int(y.sum())
         taggers[kind] = {"mean": [round(float(v), 6) for v in mean], "scale": [round(float(v), 6) for v in scale],
