@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -158,10 +158,7 @@ class SpanTagger:
         self.path = Path(model_path) if model_path else MODEL_PATH
         self._models: SpanTaggerModels | None = None
         self._warned = False
-        self.new_span = {
-            "frein": lambda doc, s, e, p: barriers.barrier_span(doc, s, e, doc[s:e].root, RULE_NAMES["frein"], p),
-            "cas_usage": lambda doc, s, e, p: use_cases.use_case_span(doc, s, e, doc[s:e].root,
-                                                                      RULE_NAMES["cas_usage"], p)}
+        self.barriers, self.use_cases = barriers, use_cases
 
     @property
     def models(self) -> SpanTaggerModels | None:
@@ -192,10 +189,15 @@ class SpanTagger:
                     self._apply(models, doc, probabilities[id(doc)])
                 yield doc
 
+    def _new_span(self, kind: str, doc: Doc, start: int, end: int, confidence: float) -> Span:
+        """A mention of ``kind`` the tagger adds, labelled by the rule detector of its kind."""
+        make = self.barriers.barrier_span if kind == "frein" else self.use_cases.use_case_span
+        return make(doc, start, end, doc[start:end].root, RULE_NAMES[kind], confidence)
+
     def _apply(self, models: SpanTaggerModels, doc: Doc, probabilities: dict[str, np.ndarray]) -> None:
         """Checked spans of each kind, from probabilities computed before either kind changed."""
         for kind, model in models.taggers.items():
-            doc.spans[kind] = checked_spans(doc, kind, model, probabilities[kind], self.new_span[kind])
+            doc.spans[kind] = checked_spans(doc, kind, model, probabilities[kind], partial(self._new_span, kind))
 
 
 @Language.factory("span_tagger", default_config={"model_path": ""})
