@@ -56,7 +56,7 @@ evaluate-axes: ## Evaluate the axis classifier (cross-validation and held-out st
 annotate: ## Export the passages most worth reviewing to data/annotations/a_revoir.csv (N=50)
 	$(PY) -m pipeline annotate $(PATHS) -- -n $(or $(N),50)
 
-evaluate-nlp: ## Precision/recall/F1 of barriers, use cases and actors on the gold set, shared-corpus rates
+evaluate-nlp: ## Precision/recall/F1 of barriers, use cases and actors on the gold set, shared-corpus rates, hand-judged diaries
 	$(PY) -m pipeline evaluate-nlp $(PATHS)
 
 evaluate-privacy: ## Recall of pseudonymisation on planted personal data

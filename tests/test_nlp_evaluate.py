@@ -88,3 +88,24 @@ def test_cli_on_a_small_gold_file(tmp_path, capsys):
 def test_problem_sections_carry_more_barriers_than_solutions():
     rates = evaluate.shared_rates(SHARED, NlpConfig())["betagouv"].set_index("group")
     assert rates.loc["probleme", "taux_frein"] > 2 * rates.loc["solution", "taux_frein"]
+
+
+@pytest.mark.slow
+@pytest.mark.shared
+@pytest.mark.skipif(not (SHARED / evaluate.CARNETS).exists(), reason="shared corpora absent")
+def test_the_extractor_agrees_with_the_hand_judged_diary_paragraphs():
+    paragraphs = evaluate.hand_judged_paragraphs(SHARED)
+    assert len(paragraphs) == 200 and set(paragraphs["phase"]) == {"day1", "later"}
+    table = evaluate.hand_check(paragraphs, NlpConfig()).set_index("phase")
+    assert (table["precision"] >= 0.7).all() and (table["rappel"] >= 0.65).all()
+    # the extractor's rates stay within 0.1 of the hand's, in both phases
+    assert ((table["taux_extracteur"] - table["taux_main"]).abs() <= 0.1).all()
+
+
+@pytest.mark.shared
+@pytest.mark.skipif(not (SHARED / evaluate.CARNETS).exists(), reason="shared corpora absent")
+def test_a_hand_judged_key_that_names_no_paragraph_is_refused(tmp_path):
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text('{"key": "challengedata3/armentieres.md#0#999", "phase": "day1", "frein": 1}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="names no paragraph"):
+        evaluate.hand_judged_paragraphs(SHARED, labels)

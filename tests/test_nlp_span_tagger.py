@@ -10,7 +10,8 @@ import pytest
 
 from pipeline.nlp.annotations import GOLD
 from pipeline.nlp.sentence_scores import SENTENCE_KINDS, doc_sentence_scores
-from pipeline.nlp.span_tagger import MODEL_PATH, RULE_NAMES, TAGGED_KINDS, SpanTagger, SpanTaggerModels, token_runs
+from pipeline.nlp.span_scorer import SPAN_FEATURES, token_runs
+from pipeline.nlp.span_tagger import MODEL_PATH, RULE_NAMES, TAGGED_KINDS, SpanTagger, SpanTaggerModels
 from pipeline.nlp.token_features import RULE_KINDS, batch_token_features, token_features
 from pipeline.nlp.train_span_tagger import AFTER_TAGGER, LAYOUT, main as train_main
 
@@ -35,11 +36,14 @@ def _component(nlp, path=""):
     return SpanTagger(nlp.get_pipe("frein_detector"), nlp.get_pipe("cas_usage_detector"), path)
 
 
-def _constant_model(tmp_path, kind, intercept):
-    """The bundled model file with the tagger of ``kind`` giving every token the same probability."""
+def _constant_model(tmp_path, kind, intercept, span_intercept=None):
+    """The bundled model file with the tagger of ``kind`` giving every token the same probability, and
+    its span scorer (if it has one) every candidate the same score."""
     data = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
     data["taggers"][kind].update(coef=[0.0] * len(data["taggers"][kind]["coef"]), intercept=intercept)
-    path = tmp_path / f"constant_{kind}{intercept}.json"
+    if span_intercept is not None:
+        data["taggers"][kind]["spans"].update(coef=[0.0] * len(SPAN_FEATURES), intercept=span_intercept)
+    path = tmp_path / f"constant_{kind}{intercept}_{span_intercept}.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     return str(path)
 
@@ -95,8 +99,10 @@ def test_bundled_model_is_trained_without_the_gold_set(models):
     assert GOLD.name not in data["trained_on"] and data["n_passages"] >= 1000
     assert models.layout == LAYOUT  # the training layout is the one the features are built with
     assert set(models.taggers) == set(TAGGED_KINDS)
-    for model in models.taggers.values():
-        assert 0.0 < model.keep_threshold < model.add_threshold < 1.0
+    barriers, uses = models.taggers["frein"], models.taggers["cas_usage"]
+    assert barriers.spans is None and 0.0 < barriers.keep_threshold < barriers.candidate_threshold < 1.0
+    assert uses.keep_threshold is None and 0.0 < uses.candidate_threshold < 1.0 and 0.0 < uses.spans.threshold < 1.0
+    assert len(uses.spans.coef) == len(SPAN_FEATURES)
 
 
 def test_the_tagger_adds_what_the_rules_miss_and_leaves_neutral_sentences(nlp):
@@ -120,15 +126,29 @@ def test_sentence_scores_tell_barriers_and_uses_from_neutral_sentences(nlp, mode
     assert use[c] > 0.5 > neutral[c] and use[c] > 2 * barrier[c]
 
 
-@pytest.mark.parametrize("kind", TAGGED_KINDS)
-@pytest.mark.parametrize("intercept, kept_rule_span, added", [(10.0, True, True), (-10.0, False, False)])
-def test_the_probabilities_decide_for_each_kind(nlp, tmp_path, kind, intercept, kept_rule_span, added):
+def _tagged(nlp, tmp_path, kind, intercept, span_intercept=None):
+    """(rule spans kept, runs added) of ``kind`` with constant probabilities, on a sentence with a rule
+    span followed by a neutral one."""
     text = {"cas_usage": RULE_USE, "frein": "Nous ne disposons pas des données de consommation des écoles."}[kind]
-    component = _component(nlp, _constant_model(tmp_path, kind, intercept))
+    component = _component(nlp, _constant_model(tmp_path, kind, intercept, span_intercept))
     doc = component(_before_tagger(nlp, text + " " + NEUTRAL[0]))
     rules = [s._.rule for s in doc.spans[kind]]
-    assert (len([r for r in rules if r != RULE_NAMES[kind]]) == 1) is kept_rule_span
-    assert (rules.count(RULE_NAMES[kind]) == 1) is added  # the second sentence; the first one has a rule span
+    return len([r for r in rules if r != RULE_NAMES[kind]]), rules.count(RULE_NAMES[kind])
+
+
+@pytest.mark.parametrize("intercept, span_intercept, kept_and_added", [
+    (10.0, 10.0, (1, 1)),  # every token likely: the second sentence becomes a candidate, all are kept
+    (-10.0, 10.0, (1, 0)),  # no token likely: the rule span is the only candidate
+    (10.0, -10.0, (0, 0)),  # the span scorer rejects every candidate
+])
+def test_use_cases_token_probabilities_make_candidates_and_the_span_scorer_decides(nlp, tmp_path, intercept,
+                                                                                   span_intercept, kept_and_added):
+    assert _tagged(nlp, tmp_path, "cas_usage", intercept, span_intercept) == kept_and_added
+
+
+@pytest.mark.parametrize("intercept, kept_and_added", [(10.0, (1, 1)), (-10.0, (0, 0))])
+def test_barriers_token_probabilities_keep_rule_spans_and_add_runs(nlp, tmp_path, intercept, kept_and_added):
+    assert _tagged(nlp, tmp_path, "frein", intercept) == kept_and_added
 
 
 def test_without_a_model_file_the_rule_spans_stay(nlp, tmp_path, caplog):
@@ -139,16 +159,20 @@ def test_without_a_model_file_the_rule_spans_stay(nlp, tmp_path, caplog):
     assert caplog.text.count("no model file") == 1  # warned once
 
 
-@pytest.mark.parametrize("part", ["frein", "cas_usage", "sentences"])
+@pytest.mark.parametrize("part", ["frein", "cas_usage", "sentences", "spans", "decision"])
 def test_a_model_file_that_does_not_match_its_layout_is_refused(tmp_path, part):
     data = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
     if part == "sentences":
         data["sentences"]["coef"][0] = data["sentences"]["coef"][0][:-1]
+    elif part == "spans":
+        data["taggers"]["cas_usage"]["spans"]["features"] = list(SPAN_FEATURES[:-1])
+    elif part == "decision":
+        data["taggers"]["cas_usage"]["keep_threshold"] = 0.5  # a span scorer and a keep threshold: ambiguous
     else:
         data["taggers"][part]["coef"] = data["taggers"][part]["coef"][:-1]
     path = tmp_path / "short.json"
     path.write_text(json.dumps(data), encoding="utf-8")
-    with pytest.raises(ValueError, match="weights"):
+    with pytest.raises(ValueError, match={"spans": "other features", "decision": "either"}.get(part, "weights")):
         SpanTaggerModels.load(path)
 
 
@@ -160,6 +184,8 @@ def test_training_command_writes_a_model(tmp_path):
     assert all(0 < data["n_positive"][kind] < data["n_tokens"] for kind in TAGGED_KINDS)
     assert all(len(data["taggers"][k]["coef"]) == len(data["taggers"][k]["mean"]) == LAYOUT.size for k in TAGGED_KINDS)
     assert len(data["sentences"]["terms"]) > 100 and len(data["sentences"]["coef"]) == len(SENTENCE_KINDS)
+    assert data["n_candidates"]["cas_usage"] > 0 and "keep_threshold" in data["taggers"]["frein"]
+    assert len(data["taggers"]["cas_usage"]["spans"]["coef"]) == len(SPAN_FEATURES)
     assert [p.name for p in tmp_path.iterdir()] == ["tagger.json"]  # atomic write, no temporary left
     SpanTaggerModels.load(out)
 

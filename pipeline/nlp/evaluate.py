@@ -22,6 +22,8 @@ SECOND_ANNOTATION = REPO_ROOT / "data" / "gold" / "nlp_gold_annotator2.jsonl"
 DEFAULT_SHARED = REPO_ROOT.parent / "shared"
 BETAGOUV = "corpora/betagouv_startups_collectivites_donnees.jsonl"
 CARNETS = "corpora/datactivist_challengedata_carnets_de_bord.jsonl"
+# 200 diary paragraphs judged by hand (barrier or not), blind to their day: keys and labels only
+HAND_JUDGED_DIARIES = REPO_ROOT / "data" / "annotations" / "carnets" / "freins_par_paragraphe.jsonl"
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 
 
@@ -159,6 +161,35 @@ def shared_rates(shared: Path, config: NlpConfig) -> dict[str, pd.DataFrame]:
     return out
 
 
+def hand_judged_paragraphs(shared: Path, labels_path: Path = HAND_JUDGED_DIARIES) -> pd.DataFrame:
+    """The hand-judged diary paragraphs (``passage_id`` = their key, ``text``, ``phase``, ``hand`` 0/1), read
+    from the shared corpus; a key that names no paragraph raises ``ValueError``."""
+    sections = {f"{r.get('edition')}/{r.get('file')}#{r.get('section_index')}": r for r in _read_jsonl(shared / CARNETS)}
+    rows = []
+    for label in _read_jsonl(labels_path):
+        section, index = label["key"].rsplit("#", 1)
+        paragraphs = split_paragraphs(sections[section]["text"]) if section in sections else []
+        if int(index) >= len(paragraphs):
+            raise ValueError(f"{labels_path}: {label['key']} names no paragraph of {shared / CARNETS}")
+        rows.append({"passage_id": label["key"], "text": paragraphs[int(index)], "contribution_id": section,
+                     "phase": label["phase"], "hand": int(label["frein"])})
+    return pd.DataFrame(rows)
+
+
+def hand_check(paragraphs: pd.DataFrame, config: NlpConfig) -> pd.DataFrame:
+    """Per phase: paragraphs, share stating a barrier by hand and by the extractor, and the extractor's
+    paragraph-level precision and recall against the hand."""
+    mentions, _ = extract_mentions(paragraphs[["passage_id", "text", "contribution_id"]], config)
+    found = paragraphs["passage_id"].isin(set(mentions.loc[mentions["kind"] == "frein", "passage_id"]))
+    frame = paragraphs.assign(auto=found.astype(int), both=(found & (paragraphs["hand"] == 1)).astype(int))
+    table = frame.groupby("phase").agg(paragraphes=("hand", "size"), taux_main=("hand", "mean"),
+                                       taux_extracteur=("auto", "mean"), both=("both", "sum"),
+                                       n_auto=("auto", "sum"), n_hand=("hand", "sum"))
+    table["precision"] = table["both"] / table["n_auto"].clip(lower=1)
+    table["rappel"] = table["both"] / table["n_hand"].clip(lower=1)
+    return table.drop(columns=["both", "n_auto", "n_hand"]).reset_index()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -184,6 +215,11 @@ def main(argv: list[str] | None = None) -> int:
     for name, frame in shared_rates(args.shared, config).items():
         print(f"\n== Corpus partagé : {name} (taux de paragraphes avec au moins un frein / un cas d'usage)")
         print(frame.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    if (args.shared / CARNETS).exists() and HAND_JUDGED_DIARIES.exists():
+        print(f"\n== Carnets : {HAND_JUDGED_DIARIES.name} (paragraphes jugés à la main, sans connaître le jour)"
+              " : taux de paragraphes avec un frein, à la main et par l'extracteur")
+        print(hand_check(hand_judged_paragraphs(args.shared), config).to_string(
+            index=False, float_format=lambda x: f"{x:.3f}"))
     return 0
 
 

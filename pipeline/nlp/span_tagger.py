@@ -5,13 +5,18 @@ solaire mis en ligne par le syndicat a été consulté par 3 000 foyers", "les d
 arrivent dans des formats très différents"). For each kind (``frein``, ``cas_usage``) a logistic
 regression over :func:`token_features` (context vectors of the pipeline's ``tok2vec``, syntax, what
 the rules found, and the scores of the token's sentence from ``sentence_scores.py``) gives each token
-the probability that it lies in a mention of that kind. Then, per kind:
+the probability that it lies in a mention of that kind. Then, per kind, the candidates are the rule
+spans and the runs of tokens above ``candidate_threshold`` the rules missed (trimmed like the rule
+spans, headed by a verb or a noun; ``span_scorer.py``), and
 
-* a rule span whose tokens average under ``keep_threshold`` is dropped;
-* a run of tokens above ``add_threshold`` in one sentence (gaps of up to ``max_gap`` tokens, at least
-  ``min_tokens``) that no rule span overlaps becomes a mention once trimmed like the rule spans and
-  headed by a verb or a noun, labelled by the rule detector of its kind (``rule = "frein_tagger"`` or
-  ``"cas_usage_tagger"``, ``score`` from the mean probability).
+* use cases: a second logistic regression scores each candidate as a whole span, and those scoring at
+  least its ``threshold`` are kept;
+* barriers: a rule span whose tokens average under ``keep_threshold`` is dropped, every run is kept.
+  (A span scorer for barriers gave no gain in out-of-fold F1 on the training sets and dropped
+  textbook barriers of one-sentence passages, "Nous manquons de compétences en science des données.")
+
+An added run is labelled by the rule detector of its kind (``rule = "frein_tagger"`` or
+``"cas_usage_tagger"``, ``score`` its span score or mean token probability).
 
 The features are computed once per batch of docs, before either kind changes its spans. Weights:
 ``patterns/span_tagger.json`` (plain JSON), written by ``python -m pipeline.nlp.train_span_tagger``
@@ -28,44 +33,48 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 import numpy as np
-from spacy.attrs import IS_PUNCT, IS_SPACE, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import minibatch
 
 from pipeline.nlp.barriers import FreinDetector
 from pipeline.nlp.lexicon import PATTERNS_DIR
-from pipeline.nlp.sentence_scores import SentenceModel, doc_sentence_scores
-from pipeline.nlp.spans import phrase
+from pipeline.nlp.sentence_scores import SENTENCE_KINDS, SentenceModel, doc_sentence_scores
+from pipeline.nlp.span_scorer import Candidate, SpanScorer, candidates, span_features
 from pipeline.nlp.token_features import FeatureLayout, batch_token_features
 from pipeline.nlp.use_cases import CasUsageDetector
 
 MODEL_PATH = PATTERNS_DIR / "span_tagger.json"
 TAGGED_KINDS = ("frein", "cas_usage")
 RULE_NAMES = {"frein": "frein_tagger", "cas_usage": "cas_usage_tagger"}
-ADDED_ROOT_POS = {"VERB", "NOUN", "PROPN"}
 LOGGER = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class TaggerModel:
-    """Standardised logistic regression over token features, with its decoding settings."""
+    """Standardised logistic regression over token features, how its runs become candidates, and what
+    decides among the candidates: a span scorer, or (``spans`` None) the mean token probability of a
+    rule span against ``keep_threshold``, every run being kept."""
 
     mean: np.ndarray
     scale: np.ndarray
     coef: np.ndarray
     intercept: float
-    keep_threshold: float
-    add_threshold: float
+    candidate_threshold: float
     max_gap: int
     min_tokens: int
+    keep_threshold: float | None = None
+    spans: SpanScorer | None = None
 
     @classmethod
     def from_dict(cls, data: dict, size: int) -> "TaggerModel":
         """Read one kind's entry of the model file; weights that do not match ``size`` features raise ``ValueError``."""
+        if ("spans" in data) == ("keep_threshold" in data):
+            raise ValueError("a tagger needs either a span scorer or a keep threshold")
         model = cls(np.asarray(data["mean"]), np.asarray(data["scale"]), np.asarray(data["coef"]),
-                    float(data["intercept"]), float(data["keep_threshold"]), float(data["add_threshold"]),
-                    int(data["max_gap"]), int(data["min_tokens"]))
+                    float(data["intercept"]), float(data["candidate_threshold"]), int(data["max_gap"]),
+                    int(data["min_tokens"]), float(data["keep_threshold"]) if "keep_threshold" in data else None,
+                    SpanScorer.from_dict(data["spans"]) if "spans" in data else None)
         if not len(model.mean) == len(model.scale) == len(model.coef) == size:
             raise ValueError(f"{len(model.coef)} weights for {size} features")
         return model
@@ -75,6 +84,10 @@ class TaggerModel:
         # the standardisation folded into the weights: one product, no standardised copy of the features
         weights = self.coef / self.scale
         return 1.0 / (1.0 + np.exp(-(features @ weights + (self.intercept - self.mean @ weights))))
+
+    def candidates(self, doc: Doc, kind: str, probabilities: np.ndarray) -> list[Candidate]:
+        """The rule spans of ``kind`` and the runs of ``probabilities`` the rules missed."""
+        return candidates(doc, kind, probabilities, self.candidate_threshold, self.max_gap, self.min_tokens)
 
 
 @dataclass(frozen=True)
@@ -97,53 +110,35 @@ class SpanTaggerModels:
             raise ValueError(f"{path}: {exc}") from None
         return cls(layout, sentences, taggers)
 
-    def batch_probabilities(self, docs: list[Doc]) -> list[dict[str, np.ndarray]]:
-        """For each doc, the per-token probabilities of each kind (features computed once for the batch)."""
-        scores = doc_sentence_scores(self.sentences, docs) if self.layout.sentence_kinds else None
+    def batch_probabilities(self, docs: list[Doc]) -> list[tuple[dict[str, np.ndarray], np.ndarray]]:
+        """For each doc, the per-token probabilities of each kind (features computed once for the batch)
+        and its (sentences x kinds) sentence scores."""
+        scores = doc_sentence_scores(self.sentences, docs)
         x = batch_token_features(docs, self.layout, scores).astype(np.float64)  # once for both kinds
         cuts = np.cumsum([len(doc) for doc in docs])[:-1]
         by_kind = {kind: np.split(model.probabilities(x), cuts) for kind, model in self.taggers.items()}
-        return [{kind: by_kind[kind][i] for kind in by_kind} for i in range(len(docs))]
+        return [({kind: by_kind[kind][i] for kind in by_kind}, scores[i]) for i in range(len(docs))]
 
-
-def token_runs(doc: Doc, probabilities: np.ndarray, threshold: float, max_gap: int, min_tokens: int) -> list[tuple[int, int]]:
-    """(start, end) token ranges where ``probabilities >= threshold``, within one sentence, bridging gaps
-    of up to ``max_gap`` tokens, starting on a non-punctuation token and at least ``min_tokens`` long."""
-    on = probabilities >= threshold
-    if not on.any():
-        return []
-    sentence = np.cumsum(doc.to_array(SENT_START) == 1)
-    blank = doc.to_array([IS_PUNCT, IS_SPACE]).any(axis=1)
-    runs, i = [], 0
-    while i < len(doc):
-        if not on[i] or blank[i]:
-            i += 1
-            continue
-        last, j = i, i + 1
-        while j < len(doc) and sentence[j] == sentence[i] and (on[j] or j - last <= max_gap):
-            if on[j]:
-                last = j
-            j += 1
-        if last - i + 1 >= min_tokens:
-            runs.append((i, last + 1))
-        i = last + 1
-    return runs
-
-
-def checked_spans(doc: Doc, kind: str, model: TaggerModel, probabilities: np.ndarray,
-                  new_span: Callable[[Doc, int, int, float], Span]) -> list[Span]:
-    """The rule spans of ``kind`` the probabilities keep, plus the runs the rules missed (``new_span``
-    makes a mention of tokens ``start:end`` with its confidence), in text order."""
-    rule_spans = list(doc.spans.get(kind, []))
-    kept: list[Span] = [s for s in rule_spans if probabilities[s.start:s.end].mean() >= model.keep_threshold]
-    for start, end in token_runs(doc, probabilities, model.add_threshold, model.max_gap, model.min_tokens):
-        if any(s.start < end and start < s.end for s in rule_spans):
-            continue
-        start, end = phrase(doc, start, end)  # no leading filler, no trailing punctuation or preposition
-        if end - start < model.min_tokens or doc[start:end].root.pos_ not in ADDED_ROOT_POS:
-            continue  # a fragment without a verb or a noun at its head is not a mention
-        kept.append(new_span(doc, start, end, float(probabilities[start:end].mean())))
-    return sorted(kept, key=lambda s: s.start)
+    def checked_spans(self, doc: Doc, kind: str, probabilities: dict[str, np.ndarray], sentence_scores: np.ndarray,
+                      new_span: Callable[[Doc, int, int, float], Span]) -> list[Span]:
+        """The candidates of ``kind`` its span scorer (or keep threshold) keeps, in text order: rule spans as
+        they are, runs made mentions by ``new_span`` (tokens ``start:end`` and their score)."""
+        model, own = self.taggers[kind], probabilities[kind]
+        found = model.candidates(doc, kind, own)
+        if not found:
+            return []
+        if model.spans is None:
+            scores = np.array([own[start:end].mean() for start, end, _ in found])
+            keep = [span is None or score >= model.keep_threshold for (_, _, span), score in zip(found, scores)]
+        else:
+            other = next((k for k in TAGGED_KINDS if k != kind), kind)
+            x = span_features(doc, found, own, probabilities[other], sentence_scores, SENTENCE_KINDS.index(kind),
+                              set(self.layout.first_person), set(self.layout.negation_words))
+            scores = model.spans.probabilities(x)
+            keep = scores >= model.spans.threshold
+        kept = [span if span is not None else new_span(doc, start, end, float(score))
+                for (start, end, span), score, keeping in zip(found, scores, keep) if keeping]
+        return sorted(kept, key=lambda s: s.start)
 
 
 @lru_cache(maxsize=4)
@@ -183,10 +178,10 @@ class SpanTagger:
                 yield from batch
                 continue
             filled = [doc for doc in batch if len(doc)]
-            probabilities = dict(zip(map(id, filled), models.batch_probabilities(filled))) if filled else {}
+            computed = dict(zip(map(id, filled), models.batch_probabilities(filled))) if filled else {}
             for doc in batch:
                 if len(doc):
-                    self._apply(models, doc, probabilities[id(doc)])
+                    self._apply(models, doc, *computed[id(doc)])
                 yield doc
 
     def _new_span(self, kind: str, doc: Doc, start: int, end: int, confidence: float) -> Span:
@@ -194,10 +189,12 @@ class SpanTagger:
         make = self.barriers.barrier_span if kind == "frein" else self.use_cases.use_case_span
         return make(doc, start, end, doc[start:end].root, RULE_NAMES[kind], confidence)
 
-    def _apply(self, models: SpanTaggerModels, doc: Doc, probabilities: dict[str, np.ndarray]) -> None:
+    def _apply(self, models: SpanTaggerModels, doc: Doc, probabilities: dict[str, np.ndarray],
+               sentence_scores: np.ndarray) -> None:
         """Checked spans of each kind, from probabilities computed before either kind changed."""
-        for kind, model in models.taggers.items():
-            doc.spans[kind] = checked_spans(doc, kind, model, probabilities[kind], partial(self._new_span, kind))
+        for kind in models.taggers:
+            doc.spans[kind] = models.checked_spans(doc, kind, probabilities, sentence_scores,
+                                                   partial(self._new_span, kind))
 
 
 @Language.factory("span_tagger", default_config={"model_path": ""})
