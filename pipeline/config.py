@@ -76,9 +76,9 @@ class NlpConfig:
     # From this many passages to parse (and with n_process 1), a worker process parses half of them,
     # beside this process and the warm-up (pipeline/warmup.py); ~1.2 GB more memory. 0: never.
     worker_from_passages: int = 3000
-    # The learned span_tagger (pipeline/nlp/span_tagger.py: sentence scores, token taggers and span
-    # scorers that check and complete the rule barriers and use cases): gold-set F1 frein 0.791 -> 0.826,
-    # cas_usage 0.691 -> 0.812 (held-out dev4: 0.686 -> 0.777, 0.660 -> 0.809). It finds more use cases
+    # The learned span_tagger (pipeline/nlp/span_tagger.py: sentence scores, token taggers, a span scorer
+    # for use cases; they check and complete the rule barriers and use cases): gold-set F1 frein 0.791 ->
+    # 0.828, cas_usage 0.691 -> 0.812 (held-out dev4: 0.686 -> 0.762, 0.660 -> 0.809). It finds more use cases
     # in real text, which the topics stage then clusters. False: rules and use-case filter only.
     span_tagger: bool = True
 

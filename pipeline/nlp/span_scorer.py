@@ -1,4 +1,4 @@
-"""Span-level decision of the ``span_tagger``: which candidate barriers and use cases become mentions.
+"""Span-level decision of the ``span_tagger``: which candidate use cases become mentions.
 
 The token taggers give each token a probability of lying in a mention; whether a whole stretch of
 text is a mention shows better over the stretch: how its probabilities spread (a few confident words
@@ -13,7 +13,7 @@ depends on how a text was cut, and penalised long real paragraphs). The candidat
   or a noun) that no rule span overlaps;
 
 a logistic regression over :data:`SPAN_FEATURES` scores each, and those scoring at least the kind's
-``threshold`` are kept. It is trained by ``train_span_tagger`` on candidates drawn from out-of-fold
+``threshold`` are kept. (Barriers get the candidates but no scorer: see ``span_tagger.py``.) It is trained by ``train_span_tagger`` on candidates drawn from out-of-fold
 token probabilities, as it meets them on unseen text.
 """
 from __future__ import annotations
