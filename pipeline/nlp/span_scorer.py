@@ -19,13 +19,13 @@ token probabilities, as it meets them on unseen text.
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 from spacy.attrs import IS_PUNCT, IS_SPACE, SENT_START
 from spacy.tokens import Doc, Span
 
+from pipeline.nlp.logistic import ThresholdedLogistic
 from pipeline.nlp.spans import phrase
 
 ADDED_ROOT_POS = {"VERB", "NOUN", "PROPN"}
@@ -114,15 +114,8 @@ def span_features(doc: Doc, found: list[Candidate], own: np.ndarray, other: np.n
     return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(SPAN_FEATURES))
 
 
-@dataclass(frozen=True)
-class SpanScorer:
+class SpanScorer(ThresholdedLogistic):
     """Standardised logistic regression over :data:`SPAN_FEATURES`, with the score a candidate needs."""
-
-    mean: np.ndarray
-    scale: np.ndarray
-    coef: np.ndarray
-    intercept: float
-    threshold: float
 
     @classmethod
     def from_dict(cls, data: dict) -> "SpanScorer":
@@ -130,18 +123,8 @@ class SpanScorer:
         names = tuple(data.get("features", ()))
         if names != SPAN_FEATURES:
             raise ValueError(f"span scorer trained on other features ({len(names)} named, {len(SPAN_FEATURES)} expected)")
-        return cls(np.asarray(data["mean"]), np.asarray(data["scale"]), np.asarray(data["coef"]),
-                   float(data["intercept"]), float(data["threshold"]))
+        return cls(**cls.fields_of(data))
 
     def to_dict(self) -> dict:
         """Plain-JSON form (read back by :meth:`from_dict`)."""
-        return {"features": list(SPAN_FEATURES), "mean": [round(float(v), 6) for v in self.mean],
-                "scale": [round(float(v), 6) for v in self.scale], "coef": [round(float(v), 6) for v in self.coef],
-                "intercept": round(float(self.intercept), 6), "threshold": self.threshold}
-
-    def probabilities(self, features: np.ndarray) -> np.ndarray:
-        """Probability, for each row of ``features``, that the candidate is a mention."""
-        if not len(features):
-            return np.zeros(0)
-        z = (features - self.mean) / self.scale @ self.coef + self.intercept
-        return 1.0 / (1.0 + np.exp(-z))
+        return {"features": list(SPAN_FEATURES), **self.weights_dict()}

@@ -23,6 +23,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from pipeline.nlp.lexicon import PATTERNS_DIR, CategoryLexicon, lemma_text, load_patterns
+from pipeline.nlp.logistic import ThresholdedLogistic
 
 MODEL_PATH = PATTERNS_DIR / "cas_usage_filter.json"
 STATUSES = ("realise", "en_projet", "impossible")
@@ -71,30 +72,23 @@ def span_features(span: Span, rules: list[str]) -> dict[str, float]:
 
 
 @dataclass(frozen=True)
-class FilterModel:
-    """Standardised logistic regression over :func:`span_features`, with its threshold."""
+class FilterModel(ThresholdedLogistic):
+    """Standardised logistic regression over :func:`span_features` (named ``names``; ``rules``: the rule
+    names with a feature of their own), with its threshold."""
 
-    names: tuple[str, ...]
-    rules: tuple[str, ...]
-    mean: np.ndarray
-    scale: np.ndarray
-    coef: np.ndarray
-    intercept: float
-    threshold: float
+    names: tuple[str, ...] = ()
+    rules: tuple[str, ...] = ()
 
     @classmethod
     def load(cls, path: Path) -> "FilterModel":
         """Read a model file written by ``train_use_case_filter`` (plain JSON, no pickle)."""
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-        return cls(tuple(data["features"]), tuple(data["rules"]), np.asarray(data["mean"]),
-                   np.asarray(data["scale"]), np.asarray(data["coef"]), float(data["intercept"]),
-                   float(data["threshold"]))
+        return cls(**cls.fields_of(data), names=tuple(data["features"]), rules=tuple(data["rules"]))
 
     def probability(self, span: Span) -> float:
         """Probability that ``span`` is a use case."""
         features = span_features(span, list(self.rules))
-        x = np.asarray([features[name] for name in self.names])
-        return float(1.0 / (1.0 + np.exp(-(((x - self.mean) / self.scale) @ self.coef + self.intercept))))
+        return float(self.probabilities(np.asarray([[features[name] for name in self.names]]))[0])
 
 
 @lru_cache(maxsize=4)
