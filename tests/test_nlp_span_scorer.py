@@ -42,7 +42,7 @@ def test_span_features_describe_each_candidate(doc):
     own = np.linspace(0.1, 0.9, len(doc))
     other = np.full(len(doc), 0.2)
     scores = np.array([[0.1, 0.8], [0.3, 0.4]])  # (sentences x kinds): frein, cas_usage
-    x = span_features(doc, found, own, other, scores, 1, {"avons"}, {"en"})
+    x = span_features(doc, found, own, other, scores[:, 1], scores[:, 0], {"avons"}, {"en"})
     assert x.shape == (2, len(SPAN_FEATURES))
     first, added = x
     assert first[COLUMN["prob_mean"]] == pytest.approx(own[rule.start:rule.end].mean())
@@ -59,7 +59,7 @@ def test_span_features_describe_each_candidate(doc):
     assert first[COLUMN["rule_score"]] == pytest.approx(rule._.score) and added[COLUMN["rule_score"]] == 0
     assert first[COLUMN[f"status_{rule._.status}"]] == 1 and added[[COLUMN[f"status_{s}"] for s in
                                                                      ("realise", "en_projet", "impossible")]].sum() == 0
-    assert span_features(doc, [], own, other, scores, 1, set(), set()).shape == (0, len(SPAN_FEATURES))
+    assert span_features(doc, [], own, other, scores[:, 1], scores[:, 0], set(), set()).shape == (0, len(SPAN_FEATURES))
 
 
 def test_span_scorer_reads_back_what_it_writes_and_refuses_other_features():

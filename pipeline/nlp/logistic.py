@@ -7,6 +7,11 @@ from dataclasses import dataclass
 import numpy as np
 
 
+def rounded(values) -> list[float]:
+    """``values`` as plain floats rounded to 6 decimals: the model files' JSON form of weights."""
+    return [round(float(v), 6) for v in values]
+
+
 @dataclass(frozen=True)
 class ThresholdedLogistic:
     """Probability ``1 / (1 + exp(-((x - mean) / scale) @ coef - intercept))`` and the ``threshold`` a
@@ -26,9 +31,8 @@ class ThresholdedLogistic:
 
     def weights_dict(self) -> dict:
         """Plain-JSON form of the weights and threshold (read back by :meth:`fields_of`)."""
-        return {"mean": [round(float(v), 6) for v in self.mean], "scale": [round(float(v), 6) for v in self.scale],
-                "coef": [round(float(v), 6) for v in self.coef], "intercept": round(float(self.intercept), 6),
-                "threshold": self.threshold}
+        return {"mean": rounded(self.mean), "scale": rounded(self.scale), "coef": rounded(self.coef),
+                "intercept": round(float(self.intercept), 6), "threshold": self.threshold}
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         """Probability for each row of ``features`` (an empty array for no rows)."""

@@ -4,8 +4,8 @@ The token taggers give each token a probability of lying in a mention; whether a
 text is a mention shows better over the stretch: how its probabilities spread (a few confident words
 in a long rule span, or an even run), how long it is against its sentence, whether the rules found it
 and with what confidence, its part of speech, its status, the sentence scores around it, how many
-other candidates its sentence holds (not how long its passage is: that
-depends on how a text was cut, and penalised long real paragraphs). The candidates of a kind are
+other candidates its sentence holds (not how long its passage is: that depends on how a text was cut,
+and penalised long real paragraphs). The candidates of a kind are
 
 * every rule span of that kind, and
 * every run of tokens whose probability reaches ``candidate_threshold`` (within one sentence, gaps of
@@ -13,8 +13,9 @@ depends on how a text was cut, and penalised long real paragraphs). The candidat
   or a noun) that no rule span overlaps;
 
 a logistic regression over :data:`SPAN_FEATURES` scores each, and those scoring at least the kind's
-``threshold`` are kept. (Barriers get the candidates but no scorer: see ``span_tagger.py``.) It is trained by ``train_span_tagger`` on candidates drawn from out-of-fold
-token probabilities, as it meets them on unseen text.
+``threshold`` are kept (barriers get the candidates but no scorer: see ``span_tagger.py``). It is
+trained by ``train_span_tagger`` on candidates drawn from out-of-fold token probabilities, as it
+meets them on unseen text.
 """
 from __future__ import annotations
 
@@ -26,10 +27,12 @@ from spacy.attrs import IS_PUNCT, IS_SPACE, SENT_START
 from spacy.tokens import Doc, Span
 
 from pipeline.nlp.logistic import ThresholdedLogistic
+from pipeline.nlp.sentence_scores import SENTENCE_KINDS
 from pipeline.nlp.spans import phrase
+from pipeline.nlp.token_features import FeatureLayout
+from pipeline.nlp.use_case_filter import STATUSES
 
 ADDED_ROOT_POS = {"VERB", "NOUN", "PROPN"}
-STATUSES = ("realise", "en_projet", "impossible")
 SPAN_FEATURES = (
     "prob_mean", "prob_min", "prob_max", "prob_std", "share_prob_0_5", "other_kind_prob_mean", "log_tokens",
     "from_rules", "sentence_score", "sentence_score_other_kind", "passage_max_sentence_score",
@@ -85,16 +88,14 @@ def candidates(doc: Doc, kind: str, probabilities: np.ndarray, candidate_thresho
     return found
 
 
-def span_features(doc: Doc, found: list[Candidate], own: np.ndarray, other: np.ndarray, sentence_scores: np.ndarray,
-                  kind_column: int, first_person: set[str], negation_words: set[str]) -> np.ndarray:
+def span_features(doc: Doc, found: list[Candidate], own: np.ndarray, other: np.ndarray, own_scores: np.ndarray,
+                  other_scores: np.ndarray, first_person: set[str], negation_words: set[str]) -> np.ndarray:
     """One row of :data:`SPAN_FEATURES` per candidate. ``own``/``other``: token probabilities of the
-    candidate's kind and of the other kind; ``sentence_scores``: (sentences x kinds) of the doc."""
+    candidate's kind and of the other kind; ``own_scores``/``other_scores``: their sentence scores."""
     sentences = list(doc.sents)
     starts = [s.start for s in sentences]
     index = [bisect_right(starts, c.start) - 1 for c in found]
     per_sentence = np.bincount(index, minlength=len(sentences)) if found else np.zeros(0)
-    own_scores = sentence_scores[:, kind_column]
-    other_column = 1 - kind_column if sentence_scores.shape[1] == 2 else kind_column
     rows = []
     for candidate, i in zip(found, index):
         start, end, span = candidate
@@ -103,7 +104,7 @@ def span_features(doc: Doc, found: list[Candidate], own: np.ndarray, other: np.n
         status = span._.status if span is not None else None
         rows.append([
             probs.mean(), probs.min(), probs.max(), probs.std(), (probs >= 0.5).mean(), other[start:end].mean(),
-            np.log(end - start), span is not None, own_scores[i], sentence_scores[i, other_column], own_scores.max(),
+            np.log(end - start), span is not None, own_scores[i], other_scores[i], own_scores.max(),
             own_scores[i - 1] if i else 0.0, own_scores[i + 1] if i + 1 < len(sentences) else 0.0,
             tokens.root.pos_ == "VERB", tokens.root.pos_ == "NOUN", bool(words & first_person),
             bool(words & negation_words), (end - start) / len(sentence), per_sentence[i],
@@ -112,6 +113,16 @@ def span_features(doc: Doc, found: list[Candidate], own: np.ndarray, other: np.n
             tokens[0].pos_ == "VERB" and "Inf" in tokens[0].morph.get("VerbForm"),
             *(status == s for s in STATUSES)])
     return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(SPAN_FEATURES))
+
+
+def candidate_features(doc: Doc, kind: str, found: list[Candidate], probabilities: dict[str, np.ndarray],
+                       sentence_scores: np.ndarray, layout: FeatureLayout) -> np.ndarray:
+    """:func:`span_features` of ``kind``'s candidates, from both kinds' token probabilities and the doc's
+    (sentences x ``SENTENCE_KINDS``) scores: what the tagger and its trainer both compute."""
+    other = next(k for k in SENTENCE_KINDS if k != kind)
+    return span_features(doc, found, probabilities[kind], probabilities[other],
+                         sentence_scores[:, SENTENCE_KINDS.index(kind)], sentence_scores[:, SENTENCE_KINDS.index(other)],
+                         set(layout.first_person), set(layout.negation_words))
 
 
 class SpanScorer(ThresholdedLogistic):

@@ -39,8 +39,8 @@ from spacy.util import minibatch
 
 from pipeline.nlp.barriers import FreinDetector
 from pipeline.nlp.lexicon import PATTERNS_DIR
-from pipeline.nlp.sentence_scores import SENTENCE_KINDS, SentenceModel, doc_sentence_scores
-from pipeline.nlp.span_scorer import Candidate, SpanScorer, candidates, span_features
+from pipeline.nlp.sentence_scores import SentenceModel, doc_sentence_scores
+from pipeline.nlp.span_scorer import Candidate, SpanScorer, candidate_features, candidates
 from pipeline.nlp.token_features import FeatureLayout, batch_token_features
 from pipeline.nlp.use_cases import CasUsageDetector
 
@@ -131,10 +131,8 @@ class SpanTaggerModels:
             scores = np.array([own[start:end].mean() for start, end, _ in found])
             keep = [span is None or score >= model.keep_threshold for (_, _, span), score in zip(found, scores)]
         else:
-            other = next((k for k in TAGGED_KINDS if k != kind), kind)
-            x = span_features(doc, found, own, probabilities[other], sentence_scores, SENTENCE_KINDS.index(kind),
-                              set(self.layout.first_person), set(self.layout.negation_words))
-            scores = model.spans.probabilities(x)
+            scores = model.spans.probabilities(candidate_features(doc, kind, found, probabilities, sentence_scores,
+                                                                  self.layout))
             keep = scores >= model.spans.threshold
         kept = [span if span is not None else new_span(doc, start, end, float(score))
                 for (start, end, span), score, keeping in zip(found, scores, keep) if keeping]

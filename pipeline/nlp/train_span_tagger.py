@@ -33,8 +33,9 @@ from sklearn.model_selection import GroupKFold
 from pipeline.config import NlpConfig
 from pipeline.nlp.annotations import heldout_comparison, training_command
 from pipeline.nlp.build import build_nlp
+from pipeline.nlp.logistic import rounded
 from pipeline.nlp.sentence_scores import SENTENCE_KINDS, SentenceModel, SentenceRows
-from pipeline.nlp.span_scorer import SpanScorer, candidates, span_features
+from pipeline.nlp.span_scorer import SpanScorer, candidate_features, candidates
 from pipeline.nlp.span_tagger import MODEL_PATH, TAGGED_KINDS, SpanTagger, SpanTaggerModels
 from pipeline.nlp.token_features import FeatureLayout, batch_token_features
 
@@ -111,16 +112,15 @@ def out_of_fold_token_probabilities(x: np.ndarray, y: np.ndarray, groups: np.nda
 def fit_span_scorer(kind: str, docs: list, gold: dict, pids: list[str], probabilities: dict[str, list[np.ndarray]],
                     sentence_scores: list[np.ndarray]) -> tuple[SpanScorer, int]:
     """The span scorer of ``kind`` over the candidates of ``docs`` (and how many candidates it saw)."""
-    other = next(k for k in TAGGED_KINDS if k != kind)
+    settings = DECODING[kind]
     rows, labels = [], []
     for i, (pid, doc) in enumerate(zip(pids, docs)):
-        settings = DECODING[kind]
         found = candidates(doc, kind, probabilities[kind][i], settings["candidate_threshold"], settings["max_gap"],
                            settings["min_tokens"])
         if not found:
             continue
-        rows.append(span_features(doc, found, probabilities[kind][i], probabilities[other][i], sentence_scores[i],
-                                  SENTENCE_KINDS.index(kind), set(LAYOUT.first_person), set(LAYOUT.negation_words)))
+        rows.append(candidate_features(doc, kind, found, {k: v[i] for k, v in probabilities.items()},
+                                       sentence_scores[i], LAYOUT))
         labels.append(_overlapping([(doc[c.start].idx, doc[c.end - 1].idx + len(doc[c.end - 1])) for c in found],
                                    gold[kind].get(pid, [])))
     mean, scale, fitted = _standardised_fit(np.vstack(rows), np.concatenate(labels), SPAN_C)
@@ -162,8 +162,7 @@ def train(passages: pd.DataFrame, mentions: pd.DataFrame, sources: list[str]) ->
         mean, scale, fitted = _standardised_fit(x, y, C, "balanced")
         positives[kind] = int(y.sum())
         oof_probabilities[kind] = np.split(out_of_fold_token_probabilities(x, y, token_groups), cuts)
-        taggers[kind] = {"mean": [round(float(v), 6) for v in mean], "scale": [round(float(v), 6) for v in scale],
-                         "coef": [round(float(v), 6) for v in fitted.coef_[0]],
+        taggers[kind] = {"mean": rounded(mean), "scale": rounded(scale), "coef": rounded(fitted.coef_[0]),
                          "intercept": round(float(fitted.intercept_[0]), 6), **DECODING[kind]}
     n_candidates = {}
     for kind in SPAN_THRESHOLDS:

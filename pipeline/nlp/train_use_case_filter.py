@@ -21,6 +21,7 @@ from sklearn.linear_model import LogisticRegression
 from pipeline.config import NlpConfig
 from pipeline.nlp.annotations import heldout_comparison, training_command
 from pipeline.nlp.build import build_nlp
+from pipeline.nlp.logistic import rounded
 from pipeline.nlp.use_case_filter import MODEL_PATH, FilterModel, UseCaseFilter, span_features
 
 C = 1.0
@@ -51,8 +52,7 @@ def train(passages: pd.DataFrame, mentions: pd.DataFrame, sources: list[str]) ->
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale == 0] = 1.0
     fitted = LogisticRegression(C=C, max_iter=5000, class_weight="balanced").fit((x - mean) / scale, y)
-    return {"features": names, "rules": rules, "mean": [round(float(v), 6) for v in mean],
-            "scale": [round(float(v), 6) for v in scale], "coef": [round(float(v), 6) for v in fitted.coef_[0]],
+    return {"features": names, "rules": rules, "mean": rounded(mean), "scale": rounded(scale), "coef": rounded(fitted.coef_[0]),
             "intercept": round(float(fitted.intercept_[0]), 6), "threshold": THRESHOLD, "C": C,
             "trained_on": sources, "n_passages": int(len(passages)), "n_candidates": int(len(y)),
             "n_positive": int(y.sum())}
